@@ -1,0 +1,164 @@
+"""Problem and result types of the periodic visit-calendar solver.
+
+Formulation
+-----------
+Horizon of ``T`` days (``0 .. T-1``). Customers ``i = 0..n-1`` each need ``required[i]`` visits and
+may take one pattern ``p`` from ``patterns[i]`` (a sorted tuple of day indices with
+``len(p) == required[i]``). Each vehicle (manager) ``v`` works on the days where
+``vehicles[v].days[d]`` is True, from ``shift_start_s`` to ``shift_end_s`` (seconds from midnight),
+starting and ending at its depot (location ``vehicles[v].depot``), takes its breaks, and makes
+at most ``max_visits`` visits a day. On day ``d`` a visit to ``i`` must *start* inside
+``windows[i, d] = (open_s, close_s)`` (``open_s > close_s`` means closed that day) and lasts
+``service_s[i]``; arriving early means waiting. Travel times come from the dense matrix
+``travel_s`` over the locations ``0..n-1`` (customers) and ``n..`` (depots); ``demand``/``capacity``
+and ``max_duration_s`` are optional (for the periodic VRP benchmarks).
+
+The solver chooses a pattern per customer and daily routes, and may leave visits unplanned.
+It minimises::
+
+    sum(travel_s of all routes)
+    + lam * sum(value[i] for every required visit of i that is not planned)
+    + move_penalty * #(customers whose planned weekday differs from previous_weekday)
+
+so ``lam`` (seconds of travel per unit of visit value) sets the trade-off between key-customer
+frequency and travel time: a visit is given up only when keeping it would cost more travel (or
+is impossible within shifts and opening hours). Every unplanned visit carries a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from solvers.common import Status
+
+Reason = Literal["shift_capacity", "opening_hours", "unreachable", "low_value", "vehicle_capacity"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Break:
+    """A break of ``duration_s`` that must start between ``earliest_s`` and ``latest_s``.
+
+    A route that ends before ``earliest_s`` needs no break.
+    """
+
+    earliest_s: int
+    latest_s: int
+    duration_s: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vehicle:
+    """One manager (the name vehicle follows routing usage)."""
+
+    depot: int  # location index of the base (>= n)
+    days: tuple[bool, ...]  # length T: works that day
+    shift_start_s: int
+    shift_end_s: int
+    breaks: tuple[Break, ...] = ()
+    max_visits: int | None = None  # per day
+    capacity: int | None = None  # per route (PVRP benchmarks)
+    max_duration_s: int | None = None  # per route, incl. service (PVRP benchmarks)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleProblem:
+    """A periodic visit-calendar instance (see module docstring for the model)."""
+
+    n_days: int
+    travel_s: np.ndarray  # (n + n_depots, n + n_depots) int seconds
+    service_s: np.ndarray  # (n,) int
+    required: np.ndarray  # (n,) int visits in the horizon
+    patterns: tuple[tuple[tuple[int, ...], ...], ...]  # per customer: allowed day sets
+    windows: np.ndarray  # (n, n_days, 2) int seconds from midnight; open > close = closed
+    value: np.ndarray  # (n,) float value of one visit
+    vehicles: tuple[Vehicle, ...]
+    lam: float = 1.0
+    demand: np.ndarray | None = None  # (n,) int per visit
+    previous_weekday: np.ndarray | None = None  # (n,) int weekday index 0..days_per_week-1, -1 none
+    days_per_week: int = 5  # to map day index -> weekday (day % days_per_week)
+    move_penalty: float = 0.0
+    distance: np.ndarray | None = None  # optional cost matrix replacing travel_s in the objective
+
+    @property
+    def n_customers(self) -> int:
+        return int(self.service_s.shape[0])
+
+    def __post_init__(self) -> None:
+        n = self.service_s.shape[0]
+        L = self.travel_s.shape[0]
+        if self.travel_s.shape != (L, L) or L < n + 1:
+            raise ValueError("travel_s must be square over customers and depots")
+        if self.windows.shape != (n, self.n_days, 2):
+            raise ValueError("windows must have shape (n, n_days, 2)")
+        if len(self.patterns) != n or self.required.shape != (n,) or self.value.shape != (n,):
+            raise ValueError("patterns, required and value need one entry per customer")
+        for i, pats in enumerate(self.patterns):
+            for p in pats:
+                if len(p) != int(self.required[i]) or any(d < 0 or d >= self.n_days for d in p):
+                    raise ValueError(f"customer {i}: pattern {p} is not {self.required[i]} days in 0..{self.n_days - 1}")
+        for v in self.vehicles:
+            if len(v.days) != self.n_days or not n <= v.depot < L:
+                raise ValueError("vehicle days must have length n_days and depot must be a depot location")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Visit:
+    """A visit on a route, with its timing (seconds from midnight)."""
+
+    customer: int
+    arrival_s: int
+    start_s: int  # service start (arrival + waiting, and after a break if one is taken before)
+    departure_s: int  # start + service
+    travel_s: int  # from the previous stop (or depot)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """One vehicle's route on one day."""
+
+    vehicle: int
+    day: int
+    start_s: int  # departure from the depot
+    end_s: int  # arrival back at the depot
+    stops: tuple[Visit, ...]
+    breaks: tuple[tuple[int, int], ...] = ()  # (start_s, duration_s) of each break taken
+    return_travel_s: int = 0  # last stop (or depot) -> depot
+
+    @property
+    def travel_s(self) -> int:
+        return sum(s.travel_s for s in self.stops) + self.return_travel_s
+
+    @property
+    def service_s(self) -> int:
+        return sum(s.departure_s - s.start_s for s in self.stops)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unplanned:
+    """A required visit that is not in the calendar, and why."""
+
+    customer: int
+    day: int | None  # the pattern day that was dropped, or None if no pattern was assigned
+    reason: Reason
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleResult:
+    """Outcome of :func:`solvers.schedule.solve`."""
+
+    status: Status
+    objective: float
+    travel_s: int
+    routes: tuple[Route, ...]
+    pattern: tuple[tuple[int, ...] | None, ...]  # per customer the chosen pattern (None = none)
+    unplanned: tuple[Unplanned, ...]
+    stats: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        visits = sum(len(r.stops) for r in self.routes)
+        return (f"status={self.status.value} objective={self.objective:.6g} travel_s={self.travel_s} "
+                f"visits={visits} unplanned={len(self.unplanned)}")
