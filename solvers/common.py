@@ -138,3 +138,26 @@ class MatrixTravel:
     def matrix(self, idx: np.ndarray) -> np.ndarray:
         idx = np.asarray(idx, dtype=np.int64)
         return self._m[np.ix_(idx, idx)]
+
+
+class SubsetTravel:
+    """:class:`TravelTimes` over a subset ``idx`` of another oracle's locations (local indices)."""
+
+    __slots__ = ("_base", "_idx")
+
+    def __init__(self, base: TravelTimes, idx: np.ndarray) -> None:
+        self._base = base
+        self._idx = np.asarray(idx, dtype=np.int64)
+
+    @property
+    def n(self) -> int:
+        return int(self._idx.shape[0])
+
+    def from_sources(self, sources: np.ndarray) -> np.ndarray:
+        return self._base.from_sources(self._idx[np.asarray(sources, dtype=np.int64)])[:, self._idx]
+
+    def to_targets(self, targets: np.ndarray) -> np.ndarray:
+        return self._base.to_targets(self._idx[np.asarray(targets, dtype=np.int64)])[self._idx]
+
+    def matrix(self, idx: np.ndarray) -> np.ndarray:
+        return self._base.matrix(self._idx[np.asarray(idx, dtype=np.int64)])
