@@ -1,0 +1,1 @@
+"""Benchmark scripts run by hand (``python -m benchmarks.<name>``); never part of the tests."""

@@ -1,0 +1,177 @@
+"""Entry point :func:`solve` of the territory-design solver."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from solvers.common import Stop
+from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
+from solvers.territory.exact import MAX_ENUMERATION, enumerate_optimum, n_assignments
+from solvers.territory.model import Model, evaluate, status_of
+from solvers.territory.problem import TerritoryProblem, TerritoryResult
+from solvers.territory.search import TravelSearch
+
+Method = Literal["auto", "heuristic", "exact"]
+
+
+def solve(
+    problem: TerritoryProblem,
+    stop: Stop | None = None,
+    seed: int = 0,
+    *,
+    method: Method = "auto",
+) -> TerritoryResult:
+    """Solve a territory-design problem (model: :mod:`solvers.territory.problem`).
+
+    Method
+    ------
+    * ``"exact"`` (and ``"auto"`` when ``k**n_unlocked <= MAX_ENUMERATION``): enumeration of
+      all assignments; the result is ``OPTIMAL`` when a feasible one exists.
+    * ``objective="weighted_travel"``: seeds (free centres: weighted k-means++ snapped to units;
+      fixed: the given bases) -> capacitated location-allocation by min-cost flow (exact
+      workload balance, ``n_cand`` nearest centres per unit) -> contiguity repair -> boundary
+      local search with balance penalties, articulation checks and recentring
+      (:mod:`solvers.territory.search`). With ``initial`` the search starts from it instead
+      (re-zoning), honouring ``max_moved``.
+    * ``objective="cut_edges"`` / ``"diameter"``: multi-start tabu search with strategic
+      oscillation on the balance penalty (:mod:`solvers.territory.tabu`).
+
+    Iterations
+    ----------
+    For ``weighted_travel`` one iteration is one sweep of the boundary local search; for the
+    tabu objectives one iteration is one tabu move. ``Stop.max_iterations`` bounds them; equal
+    ``seed`` and iteration limit give the identical assignment (a time limit may stop earlier).
+
+    Parameters
+    ----------
+    problem:
+        The instance.
+    stop:
+        Stopping rule (default ``Stop(time_limit_s=10)``).
+    seed:
+        Seed of the ``numpy.random.Generator`` used for seeding and tie-breaking.
+    method:
+        ``"auto"``, ``"heuristic"`` (never enumerate) or ``"exact"`` (enumerate, raises
+        ``ValueError`` if too large).
+    """
+    stop = stop or Stop()
+    clock = stop.clock()
+    model = Model(problem)
+    rng = np.random.default_rng(seed)
+    stats: dict = {"method": "", "iterations": 0}
+    proven = False
+    x: np.ndarray | None = None
+    centres: np.ndarray | None = None
+    size = n_assignments(model)
+    if method == "exact" or (method == "auto" and size <= MAX_ENUMERATION):
+        if size > 50 * MAX_ENUMERATION:
+            raise ValueError(f"{size:.3g} assignments are too many to enumerate")
+        bx, val = enumerate_optimum(model)
+        stats["method"] = "enumeration"
+        stats["assignments_enumerated"] = int(size)
+        if bx is not None:
+            x, proven = bx, True
+            stats["bound"] = val
+    if x is None:
+        if problem.objective == "weighted_travel":
+            x, centres = _solve_travel(model, clock, rng, stats)
+        else:
+            from solvers.territory.tabu import solve_tabu
+
+            x = solve_tabu(model, clock, rng, stats)
+    obj, terr, viol, moved, moved_share, extra = evaluate(model, x, centres)
+    stats.update(extra)
+    stats["iterations"] = max(stats.get("iterations", 0), clock.iterations)
+    stats["runtime_s"] = clock.elapsed()
+    stats["n_edges"] = int(len(model.graph.edges))
+    return TerritoryResult(
+        status=status_of(viol, proven),
+        assignment=np.asarray(x, dtype=np.int64),
+        objective=obj,
+        territories=terr,
+        violations=viol,
+        moved=moved,
+        moved_share=moved_share,
+        stats=stats,
+    )
+
+
+def _solve_travel(
+    model: Model, clock, rng: np.random.Generator, stats: dict
+) -> tuple[np.ndarray, np.ndarray]:
+    """Construction + boundary local search for the weighted-travel objective."""
+    import time
+
+    p = model.p
+    t0 = time.perf_counter()
+    phases: dict[str, float] = {}
+    if p.fixed_centres:
+        centres = model.fixed_centre_locations()
+    elif model.initial is not None:
+        x0 = _complete_initial(model)
+        centres = model.best_centres(x0)
+    else:
+        centres = seed_centres(model, rng)
+    rows = model.centre_rows(centres)
+    phases["seed_s"] = time.perf_counter() - t0
+    if model.initial is not None:
+        x = _complete_initial(model, rows)
+    else:
+        x = flow_allocation(model, rows)
+        phases["flow_s"] = time.perf_counter() - t0 - sum(phases.values())
+        if not p.fixed_centres:
+            # one location-allocation round: recentre on the allocation, allocate again
+            centres = model.best_centres(x, centres)
+            rows = model.centre_rows(centres)
+            x = flow_allocation(model, rows)
+            phases["flow2_s"] = time.perf_counter() - t0 - sum(phases.values())
+    if p.contiguous:
+        x = repair_contiguity(model, x, rows, None if p.fixed_centres else centres)
+        if not p.fixed_centres:
+            bad = x[centres] != np.arange(model.k)
+            if np.any(bad):
+                centres = model.best_centres(x, centres)
+                rows = model.centre_rows(centres)
+        phases["repair_s"] = time.perf_counter() - t0 - sum(phases.values())
+    search = TravelSearch(model, x, centres, rows)
+    search.run(clock)
+    phases["search_s"] = time.perf_counter() - t0 - sum(phases.values())
+    stats.update(
+        method="flow+local_search",
+        iterations=search.iterations,
+        moves=search.moves,
+        phases=phases,
+    )
+    return search.x, search.centres
+
+
+def _complete_initial(model: Model, rows: np.ndarray | None = None) -> np.ndarray:
+    """The initial assignment with locks applied and new units (-1) given a territory.
+
+    New units join the territory of their nearest assigned neighbour in the graph (cheapest
+    centre if ``rows`` is given and they have none).
+    """
+    x = model.initial.copy()
+    lk = model.locked >= 0
+    x[lk] = model.locked[lk]
+    nb = model.graph.nbrs
+    for _ in range(model.n):
+        rest = np.flatnonzero(x < 0)
+        if rest.size == 0:
+            break
+        progress = False
+        for u in rest.tolist():
+            cand = sorted({int(x[v]) for v in nb[u] if x[v] >= 0})
+            if cand:
+                if rows is not None:
+                    x[u] = min(cand, key=lambda t: (rows[t, u], t))
+                else:
+                    x[u] = cand[0]
+                progress = True
+        if not progress:
+            rest = np.flatnonzero(x < 0)
+            x[rest] = np.argmin(rows[:, rest], axis=0) if rows is not None else 0
+            break
+    return x
