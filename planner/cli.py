@@ -1,0 +1,218 @@
+"""Command line: ``planner check | run | verify | generate`` (and more as they land).
+
+A user error prints a clear message and exits with code 2 (input problems) or 1 (an invalid
+plan); it never prints a traceback. ``PLANNER_DEBUG=1`` shows tracebacks for bug reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from planner.errors import PlannerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Territory design and visit-route planning for field sales teams.")
+console = Console(stderr=True)
+out = Console()
+
+
+class RichProgress:
+    """Progress bars and messages for long steps (see :class:`planner.run.Progress`)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    def step(self, message: str) -> None:
+        if not self.quiet:
+            console.print(f"[bold]>[/bold] {message}")
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: int):
+        if self.quiet:
+            yield lambda n=1: None
+            return
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=False) as p:
+            tid = p.add_task(description, total=total)
+            yield lambda n=1: p.advance(tid, n)
+
+    def warn(self, message: str) -> None:
+        console.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def _fail(e: BaseException, code: int = 2) -> None:
+    if os.environ.get("PLANNER_DEBUG"):
+        raise e
+    console.print("[red]error:[/red] " + _escape(str(e)))
+    raise typer.Exit(code)
+
+
+def _escape(s: str) -> str:
+    from rich.markup import escape
+
+    return escape(s)
+
+
+@contextlib.contextmanager
+def _user_errors():
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except PlannerError as e:
+        _fail(e, 1 if e.__class__.__name__ == "ValidationFailed" else 2)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]: nothing was written")
+        raise typer.Exit(130) from None
+    except MemoryError:
+        _fail(PlannerError("out of memory: split the region or reduce the scenario"), 2)
+
+
+def _kpi_table(kpis: dict, title: str) -> Table:
+    g = kpis["global"]
+    base = kpis.get("baseline", {}).get("global")
+    t = Table(title=title)
+    t.add_column("KPI")
+    t.add_column("plan", justify="right")
+    if base:
+        t.add_column("administrative baseline", justify="right")
+
+    def fmt(k, v):
+        if v is None:
+            return "-"
+        if k in ("imbalance", "travel_share", "key_frequency_compliance"):
+            return f"{100 * v:.1f} %"
+        if isinstance(v, float):
+            return f"{v:,.1f}"
+        return f"{v:,}"
+
+    for k in ("retailers", "managers", "visits_required", "visits_planned", "unplanned_visits", "imbalance",
+              "travel_share", "key_frequency_compliance", "travel_hours", "service_hours", "compactness_min",
+              "service_radius_p95_min"):
+        row = [k, fmt(k, g.get(k))]
+        if base:
+            row.append(fmt(k, base.get(k)))
+        t.add_row(*row)
+    for c, v in sorted(g.get("frequency_compliance", {}).items()):
+        row = [f"frequency_compliance[{c}]", fmt("travel_share", v)]
+        if base:
+            row.append(fmt("travel_share", base.get("frequency_compliance", {}).get(c)))
+        t.add_row(*row)
+    return t
+
+
+@app.command()
+def check(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")]) -> None:
+    """Check a scenario and its input files (nothing is solved or written)."""
+    from planner.run import prepare
+
+    with _user_errors():
+        t0 = time.perf_counter()
+        from planner.scenario import load_scenario
+
+        loaded = load_scenario(scenario)
+        prog = RichProgress()
+        ctx = prepare(loaded, progress=prog)
+        r, m = ctx.ds.retailers, ctx.ds.managers
+        t = Table(title=f"{loaded.scenario.name}: inputs are valid")
+        t.add_column("item")
+        t.add_column("value", justify="right")
+        t.add_row("retailers", f"{len(r):,}")
+        for c, n in r["class"].value_counts().sort_index().items():
+            t.add_row(f"  class {c}", f"{n:,}")
+        t.add_row("managers", f"{len(m):,}")
+        t.add_row("teams", ", ".join(sorted(m["team"].unique())))
+        t.add_row("working days in horizon", str(sum(d.working for d in ctx.days)))
+        t.add_row("required visits", f"{int(ctx.work.visits.sum()):,}")
+        t.add_row("estimated workload (h)", f"{ctx.work.total_s.sum() / 3600:,.1f}")
+        t.add_row("travel model", ctx.travel.description)
+        t.add_row("unreachable retailers", str(int(ctx.travel.unreachable[: len(r)].sum())))
+        if r.attrs.get("encoding"):
+            t.add_row("retailer file encoding", str(r.attrs["encoding"]))
+        t.add_row("check time (s)", f"{time.perf_counter() - t0:.1f}")
+        out.print(t)
+
+
+@app.command()
+def run(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+        out_dir: Annotated[Path | None, typer.Option("--out", help="plan folder to create (must not exist)")] = None,
+        seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False) -> None:
+    """Run a scenario: territories, visit calendars, plan folder, validation."""
+    from planner.run import run_scenario
+    from planner.scenario import load_scenario
+
+    with _user_errors():
+        loaded = load_scenario(scenario)
+        res = run_scenario(loaded, out=out_dir, seed=seed, progress=RichProgress(quiet))
+        out.print(_kpi_table(res.plan.kpis, f"Plan {res.folder.name}"))
+        rep = res.validation
+        out.print(rep.summary() if rep is not None else "not validated")
+        out.print(f"plan folder: {res.folder}")
+        if rep is not None and not rep.ok:
+            raise typer.Exit(1)
+
+
+@app.command()
+def verify(plan_dir: Annotated[Path, typer.Argument(help="plan folder")]) -> None:
+    """Validate a plan folder independently against its inputs."""
+    from planner.validate import validate_folder
+
+    with _user_errors():
+        rep = validate_folder(plan_dir)
+        out.print(rep.summary())
+        if not rep.ok:
+            raise typer.Exit(1)
+
+
+@app.command()
+def generate(retailers: Annotated[int, typer.Option("--retailers", help="number of retailers")] = 3000,
+             managers: Annotated[int, typer.Option("--managers", help="number of managers")] = 15,
+             seed: Annotated[int, typer.Option(help="random seed")] = 1,
+             out_dir: Annotated[Path, typer.Option("--out", help="folder to create")] = Path("generated"),
+             kind: Annotated[str, typer.Option(help="city (dense core) or county (core and rural towns)")] = "county",
+             teams: Annotated[int | None, typer.Option(help="number of teams (default ~ managers/6)")] = None) -> None:
+    """Generate a synthetic city or county: retailers, managers, districts, roads and a scenario."""
+    from planner.generate import generate_region
+
+    with _user_errors():
+        t0 = time.perf_counter()
+        files = generate_region(n_retailers=retailers, n_managers=managers, seed=seed, out=out_dir, kind=kind,
+                                n_teams=teams)
+        for f in files:
+            out.print(f"wrote {f}")
+        out.print(f"done in {time.perf_counter() - t0:.1f} s; next: planner check {out_dir / 'scenario.yaml'}")
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as e:  # a bug: keep the message short, point to the debug switch
+        if os.environ.get("PLANNER_DEBUG"):
+            raise
+        console.print(f"[red]internal error:[/red] {_escape(type(e).__name__ + ': ' + str(e))}\n"
+                      "This is a bug in the planner. Re-run with PLANNER_DEBUG=1 for the details and report it.")
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

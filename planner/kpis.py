@@ -1,0 +1,162 @@
+"""KPIs computed from a plan's tables and the inputs (never from solver internals).
+
+Global keys (``kpis["global"]``)::
+
+    imbalance               max manager workload / mean - 1 (workload = service + travel hours)
+    travel_share            travel / (travel + service), over all routes
+    frequency_compliance    per class: planned visits / required visits (remote classes: contacts)
+    key_frequency_compliance  the same over the key classes together
+    unplanned_visits        required visits not in the calendar
+    unplanned_by_reason     {reason: count}
+    travel_hours, service_hours, workload_hours, wait_hours
+    visits_planned, visits_required, retailers, managers, routes
+    compactness_min         workload-weighted mean travel time base -> retailer (minutes)
+    service_radius_p95_min  95th percentile of travel time base -> retailer (minutes)
+    workload_cv             coefficient of variation of manager workload
+
+Per manager (``kpis["managers"]``): retailers, key_customers, sales_volume, visits, visits_required,
+unplanned_visits, service_hours, travel_hours, wait_hours, workload_hours, travel_share,
+workload_vs_mean, days_worked, max_day_hours, compactness_min, service_radius_max_min,
+service_radius_p95_min, estimated_workload_hours (territory design's estimate, where known).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.plan import Plan
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return float(a) / float(b) if b else None
+
+
+def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int], routed: dict[str, bool],
+                 key_classes: set[str], base_travel_s: dict[str, np.ndarray] | None = None,
+                 workload_s: np.ndarray | None = None, estimated_hours: dict[str, float] | None = None) -> dict:
+    """KPIs of ``plan``.
+
+    Parameters
+    ----------
+    retailers:
+        The input retailers (retailer_id, class, sales_volume, service_s).
+    required, routed:
+        Per class: visits required in the horizon, and whether the class is visited in person.
+    base_travel_s:
+        Per manager: travel time (s) from the base to each of the manager's retailers, in the order
+        of ``plan.assignments`` rows of that manager (for compactness and service radius).
+    workload_s:
+        Per retailer (input order): the workload estimate used for compactness weights.
+    estimated_hours:
+        Per manager: the workload estimated during territory design.
+    """
+    r = retailers.set_index("retailer_id")
+    a = plan.assignments.copy()
+    a["class"] = r.loc[a["retailer_id"], "class"].to_numpy()
+    a["sales_volume"] = r.loc[a["retailer_id"], "sales_volume"].to_numpy()
+    a["required"] = a["class"].map(required).astype(int)
+    a["routed"] = a["class"].map(routed).astype(bool)
+    a["key"] = a["class"].isin(key_classes)
+    v = plan.visits
+    per_retailer_planned = v.groupby("retailer_id").size()
+    a["planned"] = a["retailer_id"].map(per_retailer_planned).fillna(0).astype(int)
+    # remote classes: every required contact counts as made (no route needed)
+    a.loc[~a["routed"], "planned"] = a.loc[~a["routed"], "required"]
+    routes = pd.DataFrame([f["properties"] for f in plan.routes]) if plan.routes else pd.DataFrame(
+        columns=["manager_id", "day_index", "travel_s", "service_s", "wait_s", "start_s", "end_s"])
+    remote_s = (a.loc[~a["routed"]].assign(s=lambda d: d["required"] * r.loc[d["retailer_id"], "service_s"].to_numpy())
+                .groupby("manager_id")["s"].sum())
+    up = plan.unplanned
+    mgr_rows = []
+    all_radius: list[np.ndarray] = []
+    weighted_num = weighted_den = 0.0
+    wl_by_id = None
+    if workload_s is not None:
+        wl_by_id = pd.Series(workload_s, index=retailers["retailer_id"].to_numpy())
+    for mid in plan.managers["manager_id"]:
+        am = a[a["manager_id"] == mid]
+        rm = routes[routes["manager_id"] == mid] if len(routes) else routes
+        vm = v[v["manager_id"] == mid]
+        travel = float(rm["travel_s"].sum()) if len(rm) else 0.0
+        service = float(vm["service_s"].sum()) + float(remote_s.get(mid, 0.0))
+        wait = float(rm["wait_s"].sum()) if len(rm) and "wait_s" in rm else 0.0
+        day_h = ((rm["end_s"] - rm["start_s"]) / 3600.0) if len(rm) else pd.Series(dtype=float)
+        row = {
+            "manager_id": mid,
+            "team": str(plan.managers.loc[plan.managers["manager_id"] == mid, "team"].iloc[0]),
+            "retailers": int(len(am)),
+            "key_customers": int(am["key"].sum()),
+            "sales_volume": float(am["sales_volume"].sum()),
+            "visits": int(len(vm)),
+            "visits_required": int(am.loc[am["routed"], "required"].sum()),
+            "unplanned_visits": int((up["manager_id"] == mid).sum()),
+            "service_hours": service / 3600.0,
+            "travel_hours": travel / 3600.0,
+            "wait_hours": wait / 3600.0,
+            "workload_hours": (service + travel) / 3600.0,
+            "travel_share": _ratio(travel, travel + service),
+            "days_worked": int(rm["day_index"].nunique()) if len(rm) else 0,
+            "max_day_hours": float(day_h.max()) if len(day_h) else 0.0,
+        }
+        if base_travel_s is not None and mid in base_travel_s and len(base_travel_s[mid]):
+            bt = np.asarray(base_travel_s[mid], dtype=float)
+            bt = bt[bt < 1e12]
+            if len(bt):
+                w = wl_by_id.loc[am["retailer_id"]].to_numpy()[: len(bt)] if wl_by_id is not None else np.ones(len(bt))
+                row["compactness_min"] = float(np.average(bt, weights=w) / 60.0) if w.sum() > 0 else float(bt.mean() / 60)
+                row["service_radius_max_min"] = float(bt.max() / 60.0)
+                row["service_radius_p95_min"] = float(np.percentile(bt, 95) / 60.0)
+                all_radius.append(bt)
+                weighted_num += float((bt * w).sum())
+                weighted_den += float(w.sum())
+        if estimated_hours is not None and mid in estimated_hours:
+            row["estimated_workload_hours"] = float(estimated_hours[mid])
+        mgr_rows.append(row)
+    work = np.array([m["workload_hours"] for m in mgr_rows], dtype=float)
+    active = work[work > 0] if (work > 0).any() else work
+    mean = float(active.mean()) if len(active) else 0.0
+    for m in mgr_rows:
+        m["workload_vs_mean"] = (m["workload_hours"] / mean - 1.0) if mean > 0 else None
+    travel_h = float(sum(m["travel_hours"] for m in mgr_rows))
+    service_h = float(sum(m["service_hours"] for m in mgr_rows))
+    comp = {}
+    for cls, g in a.groupby("class"):
+        comp[str(cls)] = _ratio(g["planned"].sum(), g["required"].sum())
+    keys = a[a["key"]]
+    g = {
+        "imbalance": (float(active.max()) / mean - 1.0) if mean > 0 else None,
+        "travel_share": _ratio(travel_h, travel_h + service_h),
+        "frequency_compliance": comp,
+        "key_frequency_compliance": _ratio(keys["planned"].sum(), keys["required"].sum()),
+        "unplanned_visits": int(len(up)),
+        "unplanned_by_reason": {str(k): int(c) for k, c in up["reason"].value_counts().sort_index().items()},
+        "travel_hours": travel_h,
+        "service_hours": service_h,
+        "workload_hours": travel_h + service_h,
+        "wait_hours": float(sum(m["wait_hours"] for m in mgr_rows)),
+        "visits_planned": int(len(v)),
+        "visits_required": int(a.loc[a["routed"], "required"].sum()),
+        "remote_contacts": int(a.loc[~a["routed"], "required"].sum()),
+        "retailers": int(len(a)),
+        "managers": int(len(mgr_rows)),
+        "routes": int(len(routes)),
+        "workload_cv": float(active.std() / mean) if mean > 0 else None,
+        "compactness_min": (weighted_num / weighted_den / 60.0) if weighted_den > 0 else None,
+        "service_radius_p95_min": float(np.percentile(np.concatenate(all_radius), 95) / 60.0) if all_radius else None,
+    }
+    return {"global": g, "managers": mgr_rows}
+
+
+HEADLINE = ["imbalance", "travel_share", "key_frequency_compliance", "unplanned_visits", "travel_hours",
+            "service_hours", "compactness_min", "service_radius_p95_min"]
+
+
+def comparison(plan_kpis: dict, base_kpis: dict) -> dict:
+    """Headline KPIs of a plan against its baseline: ``{kpi: {"plan", "baseline", "delta"}}``."""
+    out = {}
+    for k in HEADLINE:
+        p, b = plan_kpis["global"].get(k), base_kpis["global"].get(k)
+        out[k] = {"plan": p, "baseline": b,
+                  "delta": (p - b) if isinstance(p, (int, float)) and isinstance(b, (int, float)) else None}
+    return out

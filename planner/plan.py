@@ -1,0 +1,209 @@
+"""The Plan: assignment, calendar, routes, unplanned visits, KPIs, provenance, and its files.
+
+A plan folder holds::
+
+    assignments.csv      retailer_id, manager_id, team
+    visits.csv           manager_id, day_index, date, sequence, retailer_id, arrival, departure, travel_s, service_s
+    unplanned.csv        retailer_id, manager_id, class, day_index, date, reason, message
+    managers.csv         manager_id, team, lon, lat, shift_start, shift_end, vacant
+    territories.geojson  one (multi)polygon per manager with its measures
+    routes.geojson       one line per manager and day, base -> visits -> base, with timings and breaks
+    kpis.json            {"global": {...}, "managers": [...], "baseline": {...}}
+    manifest.json        scenario and input hashes, package versions, seed, methods, timings
+    scenario.yaml        a copy of the scenario file as it was run
+
+Times of day are ``HH:MM:SS`` (hours may pass 24 for routes past midnight); durations are
+integer seconds in ``*_s`` columns. Folders are written to a temporary sibling and renamed into
+place, and an existing folder is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import PlanExistsError, PlanFormatError
+from planner.scenario import format_clock, parse_clock
+
+ASSIGNMENT_COLUMNS = ["retailer_id", "manager_id", "team"]
+VISIT_COLUMNS = ["manager_id", "day_index", "date", "sequence", "retailer_id", "arrival", "departure", "travel_s", "service_s"]
+UNPLANNED_COLUMNS = ["retailer_id", "manager_id", "class", "day_index", "date", "reason", "message"]
+MANAGER_COLUMNS = ["manager_id", "team", "lon", "lat", "shift_start", "shift_end", "vacant"]
+PLAN_FILES = ["assignments.csv", "visits.csv", "unplanned.csv", "managers.csv", "territories.geojson",
+              "routes.geojson", "kpis.json", "manifest.json"]
+
+
+@dataclass
+class Plan:
+    """A complete plan in memory (the same content as its folder)."""
+
+    assignments: pd.DataFrame
+    visits: pd.DataFrame
+    unplanned: pd.DataFrame
+    managers: pd.DataFrame
+    routes: list[dict]  # GeoJSON features (LineString)
+    territories: list[dict]  # GeoJSON features (Polygon/MultiPolygon)
+    kpis: dict = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)
+    scenario_text: str | None = None
+    extra_files: dict[str, bytes] = field(default_factory=dict)  # e.g. report.html, moves.csv
+    sub_plans: dict[str, Plan] = field(default_factory=dict)  # e.g. "baseline"
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (pd.Timestamp,)):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False)
+
+
+def _clean(obj):
+    """Replace NaN/inf floats by None so that JSON stays valid."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, np.floating):
+        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def _write_into(plan: Plan, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    plan.assignments[ASSIGNMENT_COLUMNS].to_csv(folder / "assignments.csv", index=False, encoding="utf-8")
+    plan.visits[VISIT_COLUMNS].to_csv(folder / "visits.csv", index=False, encoding="utf-8")
+    plan.unplanned[UNPLANNED_COLUMNS].to_csv(folder / "unplanned.csv", index=False, encoding="utf-8")
+    plan.managers[MANAGER_COLUMNS].to_csv(folder / "managers.csv", index=False, encoding="utf-8")
+    for name, feats in (("territories.geojson", plan.territories), ("routes.geojson", plan.routes)):
+        (folder / name).write_text(dumps(_clean({"type": "FeatureCollection", "features": feats})), encoding="utf-8")
+    (folder / "kpis.json").write_text(dumps(_clean(plan.kpis)), encoding="utf-8")
+    if plan.scenario_text is not None:
+        (folder / "scenario.yaml").write_text(plan.scenario_text, encoding="utf-8")
+    for name, data in plan.extra_files.items():
+        (folder / name).write_bytes(data)
+    for name, sub in plan.sub_plans.items():
+        _write_into(sub, folder / name)
+    # the manifest last: a folder with a manifest is complete
+    (folder / "manifest.json").write_text(dumps(_clean(plan.manifest)), encoding="utf-8")
+
+
+def write_plan(plan: Plan, folder: Path, *, before_commit=None) -> Path:
+    """Write ``plan`` to ``folder`` atomically; refuse if the folder exists.
+
+    ``before_commit(tmp_folder)`` runs on the complete temporary folder before it is renamed into
+    place (the run validates the plan there and adds ``validation.json``).
+    """
+    folder = Path(folder).resolve()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise PlanExistsError(f"{folder} already exists; plans are never overwritten. Choose another --out folder.")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a plan folder is a normal folder
+    try:
+        _write_into(plan, tmp)
+        if before_commit is not None:
+            before_commit(tmp)
+        if folder.exists():
+            folder.rmdir()  # empty folder made by the user: replace it
+        os.rename(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write a single file atomically (temporary file + rename)."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise PlanExistsError(f"{path} already exists; refusing to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_plan(folder: Path) -> Plan:
+    """Read a plan folder; raise :class:`PlanFormatError` naming what is missing or unreadable."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PlanFormatError(f"{folder} is not a plan folder")
+    missing = [f for f in PLAN_FILES if not (folder / f).exists()]
+    if missing:
+        raise PlanFormatError(f"{folder} is not a complete plan: missing {', '.join(missing)}")
+
+    def csv(name: str, cols: list[str], dtypes: dict) -> pd.DataFrame:
+        try:
+            df = pd.read_csv(folder / name, dtype=str, keep_default_na=False, encoding="utf-8")
+        except Exception as e:
+            raise PlanFormatError(f"{folder / name}: unreadable ({e})") from None
+        lack = [c for c in cols if c not in df.columns]
+        if lack:
+            raise PlanFormatError(f"{folder / name}: missing columns {', '.join(lack)}")
+        for c, t in dtypes.items():
+            try:
+                df[c] = pd.to_numeric(df[c]).astype(t) if len(df) else df[c].astype(t)
+            except (ValueError, TypeError):
+                raise PlanFormatError(f"{folder / name}: column {c} must hold numbers") from None
+        return df
+
+    def js(name: str):
+        try:
+            return json.loads((folder / name).read_text(encoding="utf-8"))
+        except Exception as e:
+            raise PlanFormatError(f"{folder / name}: not valid JSON ({e})") from None
+
+    assignments = csv("assignments.csv", ASSIGNMENT_COLUMNS, {})
+    visits = csv("visits.csv", VISIT_COLUMNS, {"day_index": "int64", "sequence": "int64", "travel_s": "int64", "service_s": "int64"})
+    unplanned = csv("unplanned.csv", UNPLANNED_COLUMNS, {})
+    managers = csv("managers.csv", MANAGER_COLUMNS, {"lon": "float64", "lat": "float64"})
+    subs = {}
+    for sub in ("baseline",):
+        if (folder / sub / "manifest.json").exists():
+            subs[sub] = read_plan(folder / sub)
+    scen = (folder / "scenario.yaml").read_text(encoding="utf-8") if (folder / "scenario.yaml").exists() else None
+    return Plan(assignments=assignments, visits=visits, unplanned=unplanned, managers=managers,
+                routes=js("routes.geojson").get("features", []), territories=js("territories.geojson").get("features", []),
+                kpis=js("kpis.json"), manifest=js("manifest.json"), scenario_text=scen, sub_plans=subs)
+
+
+def clock_seconds(series: pd.Series) -> np.ndarray:
+    """``HH:MM:SS`` strings -> seconds (raises ValueError on a bad value)."""
+    return np.array([_clock_any(v) for v in series], dtype=np.int64)
+
+
+def _clock_any(v: str) -> int:
+    parts = str(v).split(":")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return int(parts[0]) * 3600 + int(parts[1]) * 60 + int(parts[2])
+    return parse_clock(v)
+
+
+__all__ = ["Plan", "write_plan", "read_plan", "format_clock", "clock_seconds", "atomic_write_bytes", "dumps"]

@@ -1,0 +1,384 @@
+"""Scenario files: the schema, loading, and validation with every error collected at once.
+
+A scenario is a YAML file (see ``scenarios/default.yaml`` and the README for every key). Paths in
+it are relative to the scenario file. Loading reports *all* problems together, each with the file,
+the YAML line and the field; unknown keys are rejected with a suggestion of the closest valid key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import math
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planner.errors import ProblemCollector, ScenarioError
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?$")
+
+
+def parse_clock(value: str | int | float) -> int:
+    """``"08:30"`` / ``"08:30:15"`` -> seconds from midnight (24:00 allowed as end of day)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # YAML 1.1 reads 08:30 unquoted as a sexagesimal number of minutes (510): accept it.
+        v = int(value)
+        if 0 <= v <= 24 * 60:
+            return v * 60
+        raise ValueError(f"{value!r} is not a clock time like '08:30'")
+    m = _CLOCK.match(str(value).strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a clock time like '08:30'")
+    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    total = h * 3600 + mi * 60 + s
+    if total > 24 * 3600:
+        raise ValueError(f"{value!r} is after 24:00")
+    return total
+
+
+def format_clock(seconds: int) -> str:
+    """Seconds from midnight -> ``"HH:MM:SS"`` (hours may exceed 23 past midnight)."""
+    seconds = int(seconds)
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Clock = str
+
+
+class Inputs(_Strict):
+    """Input files (paths relative to the scenario file)."""
+
+    retailers: Path
+    managers: Path
+    districts: Path | None = None
+    road_network: Path | None = None
+    locked: Path | None = Field(default=None, description="CSV with retailer_id, manager_id: retailers pinned to a manager")
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "gbk", "gb18030"] = "auto"
+    columns: dict[str, str] = Field(default_factory=dict, description="canonical column -> column name in your files")
+    layer: str | None = None
+
+
+class ClassPolicy(_Strict):
+    """Visit policy of one customer class."""
+
+    visits_per_cycle: int = Field(ge=0, le=40, description="visits per 4-week cycle")
+    service_min: float = Field(ge=0, le=600, description="minutes per visit")
+    value: float = Field(default=1.0, gt=0, description="value of one visit (trade-off against travel)")
+    mode: Literal["visit", "remote"] = "visit"
+    patterns: list[list[int]] | None = Field(default=None, description="custom day patterns (day indices in the horizon)")
+    label: str | None = None
+
+
+class Shift(_Strict):
+    start: Clock = "08:30"
+    end: Clock = "17:30"
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, v: Any) -> str:
+        return format_clock(parse_clock(v))
+
+    @model_validator(mode="after")
+    def _order(self) -> Shift:
+        if parse_clock(self.end) <= parse_clock(self.start):
+            raise ValueError(f"shift end {self.end} must be after shift start {self.start}")
+        return self
+
+
+class BreakRule(_Strict):
+    """A break of ``duration_min`` taken inside ``start``..``end``."""
+
+    start: Clock
+    end: Clock
+    duration_min: float = Field(gt=0, le=240)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, v: Any) -> str:
+        return format_clock(parse_clock(v))
+
+    @model_validator(mode="after")
+    def _fits(self) -> BreakRule:
+        if parse_clock(self.end) - parse_clock(self.start) < self.duration_min * 60:
+            raise ValueError(f"break window {self.start}-{self.end} is shorter than {self.duration_min} min")
+        return self
+
+
+class Calendar(_Strict):
+    start_date: dt.date | None = Field(default=None, description="first day of the horizon (a date); default: next Monday")
+    weeks: int = Field(default=4, ge=1, le=12)
+    working_days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = Field(
+        default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"])
+    shift: Shift = Field(default_factory=Shift)
+    breaks: list[BreakRule] = Field(default_factory=lambda: [BreakRule(start="12:00", end="13:30", duration_min=30)])
+    max_visits_per_day: int | None = Field(default=None, ge=1)
+    holidays: list[dt.date] = Field(default_factory=list)
+
+    @field_validator("working_days")
+    @classmethod
+    def _unique_days(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one working day is needed")
+        if len(set(v)) != len(v):
+            raise ValueError("working days are listed twice")
+        return sorted(v, key=WEEKDAYS.index)
+
+
+class Travel(_Strict):
+    model: Literal["straight_line", "road_network"] = "straight_line"
+    speed_kmh: float = Field(default=25.0, gt=0, le=200, description="straight line: average door-to-door speed")
+    circuity: float = Field(default=1.3, ge=1.0, le=5.0, description="straight line: road distance / straight distance")
+    max_snap_m: float = Field(default=500.0, gt=0, description="road network: retailers farther than this from a road are unreachable")
+    access_speed_kmh: float = Field(default=10.0, gt=0, description="road network: speed between the road and the door")
+    speeds_kmh: dict[str, float] = Field(default_factory=dict, description="road network: speed per highway type (overrides)")
+    parking_min: float = Field(default=0.0, ge=0, description="fixed time added to every trip (parking, walking)")
+
+
+class Territories(_Strict):
+    method: Literal["market", "administrative"] = "market"
+    count: int | None = Field(default=None, ge=1, description="number of territories (default: one per manager)")
+    capacity_hours: float | None = Field(default=None, gt=0, description="workload per manager per cycle; derives the count")
+    balance: dict[str, float] = Field(default_factory=lambda: {"workload": 0.03})
+    contiguity: bool = True
+    centres: Literal["bases", "free"] = "bases"
+    max_radius_min: float | None = Field(default=None, gt=0)
+    keep_markets_whole: bool = True
+    market_penalty_h: float = Field(default=2.0, ge=0, description="soft penalty (hours of weighted travel) per market area split")
+    keep_districts_whole: bool = Field(default=False, description="administrative districts are ignored unless set")
+    teams: bool = Field(default=True, description="first team areas sized by headcount, then territories inside")
+    access_factor: float = Field(default=1.0, gt=0, description="calibration of the per-visit access-time estimate")
+
+    @field_validator("balance")
+    @classmethod
+    def _measures(cls, v: dict[str, float]) -> dict[str, float]:
+        allowed = ("workload", "sales_volume", "retailers", "key_customers", "visits")
+        for k, tol in v.items():
+            if k not in allowed:
+                hint = difflib.get_close_matches(k, allowed, n=1)
+                raise ValueError(f"unknown balance measure {k!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                                 + f"; choose from {', '.join(allowed)}")
+            if not (tol >= 0) or math.isnan(tol):
+                raise ValueError(f"balance tolerance for {k} must be >= 0")
+        if "workload" not in v:
+            v = {"workload": 0.03, **v}
+        return v
+
+
+class Schedule(_Strict):
+    method: Literal["solver", "greedy"] = "solver"
+    lam: float = Field(default=3600.0, ge=0, alias="lambda",
+                       description="seconds of travel one unit of visit value is worth")
+    backend: Literal["pyvrp", "ortools"] = "pyvrp"
+
+
+class Solver(_Strict):
+    seed: int = 1
+    territory_time_limit_s: float = Field(default=60.0, gt=0)
+    schedule_time_limit_s: float = Field(default=20.0, gt=0, description="per manager")
+    max_iterations: int | None = Field(default=None, ge=1, description="iteration limit (makes runs machine-independent)")
+
+
+class Output(_Strict):
+    folder: Path = Field(default=Path("plans"), description="plan store: every run adds a new plan folder here")
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    inputs: Inputs
+    classes: dict[str, ClassPolicy]
+    key_classes: list[str] | None = Field(default=None, description="classes counted as key customers (default: highest visit frequency)")
+    calendar: Calendar = Field(default_factory=Calendar)
+    travel: Travel = Field(default_factory=Travel)
+    territories: Territories = Field(default_factory=Territories)
+    schedule: Schedule = Field(default_factory=Schedule)
+    solver: Solver = Field(default_factory=Solver)
+    output: Output = Field(default_factory=Output)
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        if not self.classes:
+            raise ValueError("at least one customer class is needed")
+        if self.key_classes:
+            unknown = [c for c in self.key_classes if c not in self.classes]
+            if unknown:
+                raise ValueError(f"key_classes {unknown} are not defined under 'classes'")
+        if self.travel.model == "road_network" and self.inputs.road_network is None:
+            raise ValueError("travel.model is road_network but inputs.road_network is not given")
+        n_days = self.calendar.weeks * len(self.calendar.working_days)
+        for name, cp in self.classes.items():
+            if cp.patterns:
+                for p in cp.patterns:
+                    if any(d < 0 or d >= n_days for d in p) or len(set(p)) != len(p):
+                        raise ValueError(f"class {name}: pattern {p} must list distinct day indices 0..{n_days - 1}")
+        return self
+
+    # -- derived values ---------------------------------------------------------------------
+    @property
+    def key_class_set(self) -> frozenset[str]:
+        if self.key_classes:
+            return frozenset(self.key_classes)
+        top = max(cp.visits_per_cycle for cp in self.classes.values())
+        return frozenset(c for c, cp in self.classes.items() if cp.visits_per_cycle == top and top > 0)
+
+    def required_visits(self, cls: str) -> int:
+        """Visits in the horizon for a class (visits per 4-week cycle scaled to the horizon)."""
+        cp = self.classes[cls]
+        if cp.patterns:
+            return len(cp.patterns[0])
+        return int(round(cp.visits_per_cycle * self.calendar.weeks / 4))
+
+
+class LoadedScenario:
+    """A validated scenario with its file location, resolved paths and content hash."""
+
+    def __init__(self, scenario: Scenario, path: Path, text: str) -> None:
+        self.scenario = scenario
+        self.path = path
+        self.base = path.parent
+        self.text = text
+        self.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def resolve(self, p: Path | None) -> Path | None:
+        if p is None:
+            return None
+        p = Path(p).expanduser()
+        return p if p.is_absolute() else (self.base / p).resolve()
+
+    def input_paths(self) -> dict[str, Path]:
+        i = self.scenario.inputs
+        out = {"retailers": i.retailers, "managers": i.managers, "districts": i.districts,
+               "road_network": i.road_network, "locked": i.locked}
+        return {k: self.resolve(v) for k, v in out.items() if v is not None}
+
+    @property
+    def start_date(self) -> dt.date:
+        d = self.scenario.calendar.start_date
+        if d is not None:
+            return d
+        today = dt.date.today()
+        return today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+# --- YAML with line numbers ---------------------------------------------------------------
+
+def _node_lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Map every key path of a composed YAML document to its (1-based) line."""
+    if out is None:
+        out = {}
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[path + (key,)] = k.start_mark.line + 1
+            _node_lines(v, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out[path + (i,)] = v.start_mark.line + 1
+            _node_lines(v, path + (i,), out)
+    return out
+
+
+def _line_for(lines: dict[tuple, int], loc: tuple) -> int | None:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that owns the mapping at ``loc`` (for key suggestions)."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if model is None:
+            return None
+        field = model.model_fields.get(str(part)) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return None
+        cands = [field.annotation, *getattr(field.annotation, "__args__", ())]
+        model = next((c for c in cands if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    if len(loc) >= 2 and loc[0] == "classes":
+        return list(ClassPolicy.model_fields)
+    model = _model_at(loc)
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    path = Path(path)
+    fname = str(path)
+    if not path.exists():
+        raise ScenarioError(f"scenario file {fname} does not exist")
+    if path.is_dir():
+        raise ScenarioError(f"{fname} is a folder, not a scenario file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"{fname}: scenario files must be UTF-8 text ({e})") from None
+    return parse_scenario(text, path)
+
+
+def parse_scenario(text: str, path: Path, *, check_files: bool = True) -> LoadedScenario:
+    """Validate scenario ``text`` as if read from ``path`` (relative paths resolve against it)."""
+    fname = str(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(f"{fname}{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{fname}: a scenario must be a mapping of keys (name, inputs, classes, ...)")
+    lines = _node_lines(node) if node is not None else {}
+    problems = ProblemCollector()
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        for e in err.errors():
+            loc = tuple(e["loc"])
+            field = ".".join(str(x) for x in loc) or None
+            line = _line_for(lines, loc)
+            if e["type"] == "extra_forbidden":
+                allowed = _allowed_keys(loc[:-1])
+                hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+                msg = f"unknown key {loc[-1]!r}"
+                msg += f" (did you mean {hint[0]!r}?)" if hint else ""
+                if allowed:
+                    msg += f"; valid keys here: {', '.join(allowed)}"
+            elif e["type"] == "missing":
+                msg = "required key is missing"
+            else:
+                msg = e["msg"].removeprefix("Value error, ")
+                if "input" in e and not isinstance(e["input"], (dict, list)):
+                    msg += f" (got {e['input']!r})"
+            problems.add(fname, msg, field=field, line=line)
+        problems.raise_if_any(ScenarioError, f"{fname}: the scenario is not valid")
+        raise  # pragma: no cover
+    loaded = LoadedScenario(scenario, path.resolve(), text)
+    for key, p in loaded.input_paths().items():
+        if check_files and not p.exists():
+            loc = ("inputs", key)
+            problems.add(fname, f"file not found: {p}", field=f"inputs.{key}", line=_line_for(lines, loc))
+    problems.raise_if_any(ScenarioError, f"{fname}: the scenario is not valid")
+    return loaded
