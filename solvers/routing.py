@@ -1,0 +1,567 @@
+"""Routing backends: one adapter per library (PyVRP, OR-Tools). The only module importing them.
+
+Formulation (a prize-collecting VRPTW with multiple depots, shifts and mutually exclusive groups)
+-------------------------------------------------------------------------------------------------
+Locations ``0..L-1`` with an integer travel-time matrix ``duration`` and an integer cost matrix
+``cost`` (defaults to ``duration``). Clients ``c`` sit at ``clients[c].location``, take
+``service_s`` and must *start* service in ``[tw_early, tw_late]`` (waiting allowed). Vehicle type
+``k`` has ``count`` identical vehicles that leave ``start_depot`` no earlier than ``tw_early``,
+return to ``end_depot`` no later than ``tw_late``, carry at most ``capacity[r]`` of each load
+dimension ``r`` (sum of ``demand[r]`` over its clients) and have a route duration (end - start,
+including service and waiting) of at most ``max_duration_s``. A client is visited at most once;
+a ``required`` client must be visited; an optional client not visited costs its ``prize``. A
+group lists mutually exclusive clients: at most one of them is visited, exactly one if the group
+is ``required`` (its members must then be optional). The objective is::
+
+    sum over routes of cost[i, j] over its arcs  +  fixed_cost of each used vehicle
+    + sum of prizes of optional clients that are not visited
+
+Breaks ``(earliest_s, latest_s, duration_s)`` of a vehicle type are modelled natively by
+OR-Tools (break intervals that may interrupt travel). PyVRP has no breaks: their total duration
+is *reserved* (taken off the vehicle's ``tw_late`` and ``max_duration_s``); callers that need
+exact break times insert them afterwards (see :mod:`solvers.schedule.timing`).
+
+Backends
+--------
+``"pyvrp"`` (default)
+    PyVRP 0.14 iterated local search (late-acceptance hill climbing with perturbation). An
+    *iteration* is one perturbation + local search of the ILS (``pyvrp.stop.MaxIterations``),
+    deterministic for a given seed. When clients fall into several time "slots" (e.g. the day
+    copies of the calendar solver) or groups are present, a slot-aware granular neighbourhood is
+    used: each client's neighbours are the nearest clients in every slot that the client or one of
+    its group alternatives can be served in.
+``"ortools"``
+    OR-Tools 9.15 routing, first solution ``PARALLEL_CHEAPEST_INSERTION`` with time windows
+    (``PATH_CHEAPEST_ARC`` without), guided local search. An
+    *iteration* is one solution accepted by the search (``solution_limit``), deterministic; the
+    seed is not used (OR-Tools routing has no random component here).
+
+Default: PyVRP, measured in ``benchmarks/vrptw.py`` (see the module docstring there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solvers.common import Status, Stop
+
+BACKENDS = ("pyvrp", "ortools")
+DEFAULT_BACKEND = "pyvrp"
+BIG_TIME = 10**15
+"""Cap for times and matrix entries handed to a backend (unreachable pairs become this)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingClient:
+    """A client (one visit) of a :class:`RoutingProblem`."""
+
+    location: int
+    service_s: int = 0
+    tw_early: int = 0
+    tw_late: int = BIG_TIME
+    demand: tuple[int, ...] = ()  # one per load dimension
+    prize: int = 0
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingVehicleType:
+    """``count`` identical vehicles."""
+
+    start_depot: int  # location index
+    end_depot: int  # location index
+    count: int = 1
+    tw_early: int = 0
+    tw_late: int = BIG_TIME
+    capacity: tuple[int, ...] = ()  # one per load dimension
+    max_duration_s: int | None = None
+    fixed_cost: int = 0
+    breaks: tuple[tuple[int, int, int], ...] = ()  # (earliest_s, latest_s, duration_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingGroup:
+    """Mutually exclusive clients: at most one visited (exactly one if ``required``)."""
+
+    clients: tuple[int, ...]
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingProblem:
+    """A VRP instance for :func:`solve_routing` (see module docstring for the model)."""
+
+    duration: np.ndarray  # (L, L) int travel times
+    clients: tuple[RoutingClient, ...]
+    vehicle_types: tuple[RoutingVehicleType, ...]
+    cost: np.ndarray | None = None  # (L, L) int arc costs; None = duration
+    groups: tuple[RoutingGroup, ...] = ()
+    num_neighbours: int = 40  # granular neighbourhood size hint (PyVRP)
+
+    def __post_init__(self) -> None:
+        L = self.duration.shape[0]
+        if self.duration.shape != (L, L):
+            raise ValueError("duration must be a square matrix")
+        if self.cost is not None and self.cost.shape != (L, L):
+            raise ValueError("cost must have the shape of duration")
+        dims = {len(c.demand) for c in self.clients} | {len(v.capacity) for v in self.vehicle_types}
+        if len(dims) > 1:
+            raise ValueError("all clients and vehicle types need the same number of load dimensions")
+        for c in self.clients:
+            if not 0 <= c.location < L:
+                raise ValueError("client location out of range")
+        for v in self.vehicle_types:
+            if not (0 <= v.start_depot < L and 0 <= v.end_depot < L) or v.count < 1:
+                raise ValueError("vehicle type depots out of range or count < 1")
+        seen: set[int] = set()
+        for g in self.groups:
+            for c in g.clients:
+                if c in seen:
+                    raise ValueError("a client is in two groups")
+                seen.add(c)
+                if g.required and self.clients[c].required:
+                    raise ValueError("members of a required group must be optional clients")
+
+    @property
+    def num_dims(self) -> int:
+        if self.clients:
+            return len(self.clients[0].demand)
+        return len(self.vehicle_types[0].capacity) if self.vehicle_types else 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingRoute:
+    """One vehicle's route: the ordered clients (indices into ``problem.clients``)."""
+
+    vehicle_type: int
+    clients: tuple[int, ...]
+    start_s: int = 0  # departure time reported by the backend (before exact break timing)
+    end_s: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingResult:
+    """Outcome of :func:`solve_routing`."""
+
+    status: Status
+    cost: int  # arc costs + fixed costs + prizes of unvisited optional clients
+    routes: tuple[RoutingRoute, ...]
+    unvisited: tuple[int, ...]
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in (Status.FEASIBLE, Status.OPTIMAL)
+
+
+def solve_routing(
+    problem: RoutingProblem,
+    *,
+    backend: str = DEFAULT_BACKEND,
+    stop: Stop,
+    seed: int = 0,
+    initial: tuple[RoutingRoute, ...] | None = None,
+) -> RoutingResult:
+    """Solve a :class:`RoutingProblem` with one backend.
+
+    Parameters
+    ----------
+    problem:
+        The instance.
+    backend:
+        ``"pyvrp"`` or ``"ortools"`` (see module docstring).
+    stop:
+        Time and/or iteration limit (iterations as documented per backend).
+    seed:
+        Random seed (PyVRP); OR-Tools is deterministic and ignores it.
+    initial:
+        Optional warm start (routes need not be feasible for PyVRP; OR-Tools drops it if it
+        cannot be restored).
+
+    Returns
+    -------
+    RoutingResult
+        ``status`` is ``FEASIBLE`` when every hard constraint holds, else ``INFEASIBLE``.
+    """
+    if backend == "pyvrp":
+        return _solve_pyvrp(problem, stop=stop, seed=seed, initial=initial)
+    if backend == "ortools":
+        return _solve_ortools(problem, stop=stop, initial=initial)
+    raise ValueError(f"unknown routing backend {backend!r}; choose one of {BACKENDS}")
+
+
+def route_cost(problem: RoutingProblem, route: RoutingRoute) -> int:
+    """Arc cost (+ fixed cost) of one route, recomputed from the matrix."""
+    cost = problem.duration if problem.cost is None else problem.cost
+    vt = problem.vehicle_types[route.vehicle_type]
+    if not route.clients:
+        return 0
+    locs = [vt.start_depot, *(problem.clients[c].location for c in route.clients), vt.end_depot]
+    return int(sum(int(cost[a, b]) for a, b in zip(locs[:-1], locs[1:], strict=True))) + vt.fixed_cost
+
+
+# --------------------------------------------------------------------------------------------
+# PyVRP
+# --------------------------------------------------------------------------------------------
+
+
+def _clip(m: np.ndarray) -> np.ndarray:
+    return np.minimum(np.asarray(m, dtype=np.int64), BIG_TIME)
+
+
+def _reserved(vt: RoutingVehicleType) -> int:
+    return int(sum(b[2] for b in vt.breaks))
+
+
+def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imported lazily
+    import pyvrp
+
+    L = problem.duration.shape[0]
+    dur = _clip(problem.duration)
+    cost = dur if problem.cost is None else _clip(problem.cost)
+    dims = problem.num_dims
+    group_of: dict[int, int] = {c: g for g, grp in enumerate(problem.groups) for c in grp.clients}
+    depot_locs = sorted({v.start_depot for v in problem.vehicle_types} | {v.end_depot for v in problem.vehicle_types})
+    depot_idx = {loc: k for k, loc in enumerate(depot_locs)}
+    locations = [pyvrp.Location(x=0.0, y=0.0) for _ in range(L)]
+    depots = [pyvrp.Depot(location=loc) for loc in depot_locs]
+    clients = [
+        pyvrp.Client(
+            location=c.location,
+            delivery=list(c.demand),
+            service_duration=int(c.service_s),
+            tw_early=int(c.tw_early),
+            tw_late=int(min(c.tw_late, BIG_TIME)),
+            prize=int(c.prize),
+            required=bool(c.required),
+            group=group_of.get(k),
+        )
+        for k, c in enumerate(problem.clients)
+    ]
+    vts = []
+    for v in problem.vehicle_types:
+        res = _reserved(v)
+        kw: dict = {}
+        if v.max_duration_s is not None:
+            kw["shift_duration"] = max(int(v.max_duration_s) - res, 0)
+        vts.append(
+            pyvrp.VehicleType(
+                num_available=int(v.count),
+                capacity=list(v.capacity) if dims else [],
+                start_depot=depot_idx[v.start_depot],
+                end_depot=depot_idx[v.end_depot],
+                fixed_cost=int(v.fixed_cost),
+                tw_early=int(v.tw_early),
+                tw_late=int(max(min(v.tw_late, BIG_TIME) - res, v.tw_early)),
+                **kw,
+            )
+        )
+    groups = [pyvrp.ClientGroup(list(g.clients), required=g.required) for g in problem.groups]
+    data = pyvrp.ProblemData(
+        locations=locations,
+        clients=clients,
+        depots=depots,
+        vehicle_types=vts,
+        distance_matrices=[cost],
+        duration_matrices=[dur],
+        groups=groups,
+    )
+    return data
+
+
+def _slot_neighbours(problem: RoutingProblem) -> dict | None:
+    """Slot-aware granular neighbourhood, or None when PyVRP's default is adequate.
+
+    A client's *slot* is the set of vehicle types whose time window overlaps its own. Clients of
+    different slots can never share a route, so the default (distance + wait-time proximity)
+    neighbourhood wastes its budget; we take for each client the nearest clients (by
+    ``cost[i, j] + cost[j, i]``) in each slot that it or one of its group alternatives lives in.
+    """
+    from pyvrp import Activity, ActivityType
+
+    n = len(problem.clients)
+    if n == 0:
+        return None
+    early = np.array([c.tw_early for c in problem.clients], dtype=np.int64)
+    late = np.array([min(c.tw_late, BIG_TIME) for c in problem.clients], dtype=np.int64)
+    vt_e = np.array([v.tw_early for v in problem.vehicle_types], dtype=np.int64)
+    vt_l = np.array([min(v.tw_late, BIG_TIME) for v in problem.vehicle_types], dtype=np.int64)
+    overlap = (early[:, None] <= vt_l[None, :]) & (late[:, None] >= vt_e[None, :])
+    sig_ids: dict[bytes, int] = {}
+    slot = np.empty(n, dtype=np.int64)
+    for c in range(n):
+        slot[c] = sig_ids.setdefault(overlap[c].tobytes(), len(sig_ids))
+    if len(sig_ids) == 1 and not problem.groups:
+        return None
+    cost = _clip(problem.duration if problem.cost is None else problem.cost).astype(np.float64)
+    prox = cost + cost.T
+    loc = np.array([c.location for c in problem.clients], dtype=np.int64)
+    group_of = np.full(n, -1, dtype=np.int64)
+    for g, grp in enumerate(problem.groups):
+        group_of[list(grp.clients)] = g
+    # slots reachable by each client (own slot + slots of group alternatives)
+    reach: list[tuple[int, ...]] = []
+    for c in range(n):
+        if group_of[c] >= 0:
+            reach.append(tuple(sorted({int(slot[m]) for m in problem.groups[group_of[c]].clients})))
+        else:
+            reach.append((int(slot[c]),))
+    members = {s: np.nonzero(slot == s)[0] for s in range(len(sig_ids))}
+    buckets: dict[tuple[int, ...], list[int]] = {}
+    for c in range(n):
+        buckets.setdefault(reach[c], []).append(c)
+    K = max(problem.num_neighbours, 1)
+    out: dict = {}
+    for rs, cs in buckets.items():
+        cs_arr = np.array(cs, dtype=np.int64)
+        per = K if len(rs) == 1 else max(8, K // len(rs))
+        picks: list[np.ndarray] = []
+        dists: list[np.ndarray] = []
+        for s in rs:
+            cand = members[s]
+            if cand.size == 0:
+                continue
+            sub = prox[np.ix_(loc[cs_arr], loc[cand])]
+            # exclude the client itself and its own group alternatives
+            same = (cand[None, :] == cs_arr[:, None]) | (
+                (group_of[cand][None, :] == group_of[cs_arr][:, None]) & (group_of[cs_arr][:, None] >= 0)
+            )
+            sub = np.where(same, np.inf, sub)
+            k = min(per, cand.size)
+            # stable selection: sort by (distance, index)
+            order = np.argsort(sub, axis=1, kind="stable")[:, :k]
+            picks.append(cand[order])
+            dists.append(np.take_along_axis(sub, order, axis=1))
+        allp = np.concatenate(picks, axis=1)
+        alld = np.concatenate(dists, axis=1)
+        for r, c in enumerate(cs):
+            ok = np.isfinite(alld[r])
+            p, d = allp[r][ok], alld[r][ok]
+            o = np.lexsort((p, d))
+            out[Activity(ActivityType.CLIENT, int(c))] = [
+                Activity(ActivityType.CLIENT, int(x)) for x in p[o]
+            ]
+    return out
+
+
+def _solve_pyvrp(
+    problem: RoutingProblem, *, stop: Stop, seed: int, initial: tuple[RoutingRoute, ...] | None
+) -> RoutingResult:
+    import pyvrp
+    from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
+    from pyvrp.PenaltyManager import PenaltyManager, PenaltyParams
+    from pyvrp.search import (
+        OPERATORS,
+        LocalSearch,
+        NeighbourhoodParams,
+        PerturbationManager,
+        PerturbationParams,
+        compute_neighbours,
+    )
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    if not problem.clients:
+        return RoutingResult(status=Status.OPTIMAL, cost=0, routes=(), unvisited=(), stats={"iterations": 0})
+    data = _build_pyvrp(problem)
+    rng = pyvrp.RandomNumberGenerator(seed=int(seed) % (2**32))
+    neighbours = _slot_neighbours(problem)
+    if neighbours is None:
+        neighbours = compute_neighbours(data, NeighbourhoodParams(num_neighbours=problem.num_neighbours))
+    ls = LocalSearch(data, rng, neighbours, PerturbationManager(PerturbationParams()))
+    for op in OPERATORS:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    pparams = PenaltyParams()
+    pm = PenaltyManager(pparams.midpoint_penalties(data), pparams)
+    init = None
+    if initial:
+        try:
+            init = pyvrp.Solution(
+                data, [pyvrp.Route(data, list(r.clients), r.vehicle_type) for r in initial if r.clients]
+            )
+        except (RuntimeError, ValueError, IndexError):
+            init = None
+    if init is None:
+        init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    crits = []
+    if stop.max_iterations is not None:
+        crits.append(MaxIterations(int(stop.max_iterations)))
+    if stop.time_limit_s is not None:
+        crits.append(MaxRuntime(float(stop.time_limit_s)))
+    crit = crits[0] if len(crits) == 1 else MultipleCriteria(crits)
+    algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
+    res = algo.run(crit, collect_stats=False)
+    best = res.best
+    routes = []
+    for r in best.routes():
+        visits = tuple(int(a.idx) for a in r.schedule() if a.is_client())
+        routes.append(RoutingRoute(vehicle_type=int(r.vehicle_type()), clients=visits,
+                                   start_s=int(r.start_time()), end_s=int(r.end_time())))
+    visited = {c for r in routes for c in r.clients}
+    unvisited = tuple(c for c in range(len(problem.clients)) if c not in visited)
+    prizes = sum(problem.clients[c].prize for c in unvisited if not problem.clients[c].required)
+    cost = sum(route_cost(problem, r) for r in routes) + int(prizes)
+    status = Status.FEASIBLE if best.is_feasible() and best.is_complete() else Status.INFEASIBLE
+    return RoutingResult(status=status, cost=int(cost), routes=tuple(routes), unvisited=unvisited,
+                         stats={"iterations": int(res.num_iterations), "runtime_s": float(res.runtime),
+                                "backend": "pyvrp"})
+
+
+# --------------------------------------------------------------------------------------------
+# OR-Tools
+# --------------------------------------------------------------------------------------------
+
+
+def _solve_ortools(
+    problem: RoutingProblem, *, stop: Stop, initial: tuple[RoutingRoute, ...] | None
+) -> RoutingResult:
+    import time
+
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    t0 = time.perf_counter()
+    n = len(problem.clients)
+    dur = _clip(problem.duration)
+    cost = dur if problem.cost is None else _clip(problem.cost)
+    # expanded vehicles
+    veh_type: list[int] = [k for k, v in enumerate(problem.vehicle_types) for _ in range(v.count)]
+    nv = len(veh_type)
+    # nodes: 0..n-1 clients, then one start and one end node per vehicle
+    node_loc = [c.location for c in problem.clients]
+    starts, ends = [], []
+    for k in veh_type:
+        v = problem.vehicle_types[k]
+        starts.append(len(node_loc))
+        node_loc.append(v.start_depot)
+        ends.append(len(node_loc))
+        node_loc.append(v.end_depot)
+    node_loc_a = np.array(node_loc, dtype=np.int64)
+    service = np.zeros(len(node_loc), dtype=np.int64)
+    service[:n] = [c.service_s for c in problem.clients]
+    # group penalties: pay max prize via the disjunction, the difference on arcs into the member
+    extra = np.zeros(len(node_loc), dtype=np.int64)
+    for g in problem.groups:
+        pmax = max(problem.clients[c].prize for c in g.clients)
+        for c in g.clients:
+            extra[c] = pmax - problem.clients[c].prize
+    manager = pywrapcp.RoutingIndexManager(len(node_loc), nv, starts, ends)
+    model = pywrapcp.RoutingModel(manager)
+    tmat = (dur[np.ix_(node_loc_a, node_loc_a)] + service[:, None]).astype(np.int64)
+    cmat = (cost[np.ix_(node_loc_a, node_loc_a)] + extra[None, :]).astype(np.int64)
+    np.fill_diagonal(tmat, 0)
+    np.fill_diagonal(cmat, 0)
+    tlist = tmat.tolist()
+    clist = cmat.tolist()
+    i2n = manager.IndexToNode
+
+    def tcb(a: int, b: int) -> int:
+        return tlist[i2n(a)][i2n(b)]
+
+    def ccb(a: int, b: int) -> int:
+        return clist[i2n(a)][i2n(b)]
+
+    tidx = model.RegisterTransitCallback(tcb)
+    cidx = model.RegisterTransitCallback(ccb)
+    model.SetArcCostEvaluatorOfAllVehicles(cidx)
+    horizon = int(max([min(v.tw_late, BIG_TIME) for v in problem.vehicle_types]
+                      + [min(c.tw_late, BIG_TIME) + c.service_s for c in problem.clients]))
+    model.AddDimension(tidx, horizon, horizon, False, "time")
+    tdim = model.GetDimensionOrDie("time")
+    for c, cl in enumerate(problem.clients):
+        tdim.CumulVar(manager.NodeToIndex(c)).SetRange(int(cl.tw_early), int(min(cl.tw_late, horizon)))
+    solver = model.solver()
+    for vi, k in enumerate(veh_type):
+        v = problem.vehicle_types[k]
+        lo, hi = int(v.tw_early), int(min(v.tw_late, horizon))
+        tdim.CumulVar(model.Start(vi)).SetRange(lo, hi)
+        tdim.CumulVar(model.End(vi)).SetRange(lo, hi)
+        if v.max_duration_s is not None:
+            tdim.SetSpanUpperBoundForVehicle(int(v.max_duration_s), vi)
+        if v.fixed_cost:
+            model.SetFixedCostOfVehicle(int(v.fixed_cost), vi)
+        if v.breaks:
+            ivs = [solver.FixedDurationIntervalVar(int(e), int(lt), int(d), False, f"break{vi}_{j}")
+                   for j, (e, lt, d) in enumerate(v.breaks)]
+            tdim.SetBreakIntervalsOfVehicle(ivs, vi, [int(s) for s in service])
+        model.AddVariableMinimizedByFinalizer(tdim.CumulVar(model.Start(vi)))
+        model.AddVariableMinimizedByFinalizer(tdim.CumulVar(model.End(vi)))
+    for r in range(problem.num_dims):
+        dem = [int(c.demand[r]) for c in problem.clients] + [0] * (2 * nv)
+
+        def dcb(a: int, _dem: list[int] = dem) -> int:
+            return _dem[i2n(a)]
+
+        didx = model.RegisterUnaryTransitCallback(dcb)
+        caps = [int(problem.vehicle_types[k].capacity[r]) for k in veh_type]
+        model.AddDimensionWithVehicleCapacity(didx, 0, caps, True, f"load{r}")
+    in_group = {c for g in problem.groups for c in g.clients}
+    for c, cl in enumerate(problem.clients):
+        if c in in_group:
+            continue
+        if not cl.required:
+            model.AddDisjunction([manager.NodeToIndex(c)], int(cl.prize))
+    for g in problem.groups:
+        idx = [manager.NodeToIndex(c) for c in g.clients]
+        if g.required:
+            model.AddDisjunction(idx)  # exactly one (no penalty = mandatory)
+        else:
+            pmax = max(problem.clients[c].prize for c in g.clients)
+            model.AddDisjunction(idx, int(pmax), 1)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    has_tw = any(c.tw_early > 0 or c.tw_late < BIG_TIME for c in problem.clients)
+    fss = routing_enums_pb2.FirstSolutionStrategy
+    # measured on Solomon/X (benchmarks/vrptw.py): path-cheapest-arc often finds no feasible
+    # start on tight windows, parallel cheapest insertion does
+    params.first_solution_strategy = fss.PARALLEL_CHEAPEST_INSERTION if has_tw else fss.PATH_CHEAPEST_ARC
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    if stop.time_limit_s is not None:
+        rem = max(stop.time_limit_s - (time.perf_counter() - t0), 0.05)
+        params.time_limit.FromMilliseconds(int(rem * 1000))
+    if stop.max_iterations is not None:
+        params.solution_limit = int(stop.max_iterations)
+    assignment = None
+    if initial:
+        per_vehicle: list[list[int]] = [[] for _ in range(nv)]
+        used = dict.fromkeys(range(len(problem.vehicle_types)), 0)
+        ok = True
+        for r in initial:
+            first = sum(problem.vehicle_types[k].count for k in range(r.vehicle_type)) + used[r.vehicle_type]
+            used[r.vehicle_type] += 1
+            if used[r.vehicle_type] > problem.vehicle_types[r.vehicle_type].count:
+                ok = False
+                break
+            per_vehicle[first] = [manager.NodeToIndex(c) for c in r.clients]
+        if ok:
+            init = model.ReadAssignmentFromRoutes(per_vehicle, True)
+            if init is not None:
+                assignment = model.SolveFromAssignmentWithParameters(init, params)
+    if assignment is None:
+        assignment = model.SolveWithParameters(params)
+    if assignment is None:
+        return RoutingResult(status=Status.INFEASIBLE, cost=0, routes=(), unvisited=tuple(range(n)),
+                             stats={"backend": "ortools", "runtime_s": time.perf_counter() - t0})
+    routes = []
+    for vi in range(nv):
+        idx = model.Start(vi)
+        seq = []
+        idx = assignment.Value(model.NextVar(idx))
+        while not model.IsEnd(idx):
+            seq.append(i2n(idx))
+            idx = assignment.Value(model.NextVar(idx))
+        if seq:
+            routes.append(RoutingRoute(vehicle_type=veh_type[vi], clients=tuple(seq),
+                                       start_s=int(assignment.Min(tdim.CumulVar(model.Start(vi)))),
+                                       end_s=int(assignment.Min(tdim.CumulVar(model.End(vi))))))
+    visited = {c for r in routes for c in r.clients}
+    unvisited = tuple(c for c in range(n) if c not in visited)
+    missing_required = any(problem.clients[c].required and c not in in_group for c in unvisited)
+    prizes = sum(problem.clients[c].prize for c in unvisited if not problem.clients[c].required)
+    cost_v = sum(route_cost(problem, r) for r in routes) + int(prizes)
+    return RoutingResult(
+        status=Status.INFEASIBLE if missing_required else Status.FEASIBLE,
+        cost=int(cost_v), routes=tuple(routes), unvisited=unvisited,
+        stats={"backend": "ortools", "runtime_s": time.perf_counter() - t0,
+               "solver_status": int(model.status())},
+    )
