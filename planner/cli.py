@@ -54,13 +54,13 @@ class RichProgress:
             yield lambda n=1: p.advance(tid, n)
 
     def warn(self, message: str) -> None:
-        console.print(f"[yellow]warning:[/yellow] {message}")
+        console.print(f"[yellow]warning:[/yellow] {_escape(message)}", soft_wrap=True)
 
 
 def _fail(e: BaseException, code: int = 2) -> None:
     if os.environ.get("PLANNER_DEBUG"):
         raise e
-    console.print("[red]error:[/red] " + _escape(str(e)))
+    console.print("[red]error:[/red] " + _escape(str(e)), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -164,7 +164,7 @@ def run(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
         res = run_scenario(loaded, out=out_dir, seed=seed, progress=RichProgress(quiet))
         out.print(_kpi_table(res.plan.kpis, f"Plan {res.folder.name}"))
         rep = res.validation
-        out.print(rep.summary() if rep is not None else "not validated")
+        out.print(rep.summary() if rep is not None else "not validated", markup=False, soft_wrap=True)
         out.print(f"plan folder: {res.folder}")
         if rep is not None and not rep.ok:
             raise typer.Exit(1)
@@ -177,7 +177,7 @@ def verify(plan_dir: Annotated[Path, typer.Argument(help="plan folder")]) -> Non
 
     with _user_errors():
         rep = validate_folder(plan_dir)
-        out.print(rep.summary())
+        out.print(rep.summary(), markup=False, soft_wrap=True)
         if not rep.ok:
             raise typer.Exit(1)
 

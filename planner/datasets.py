@@ -178,7 +178,8 @@ def _map_columns(raw: RawTable, aliases: dict[str, list[str]], overrides: dict[s
                 problems.add(raw.name, f"column {want!r} (inputs.columns.{canon}) is not in the file; "
                              f"columns are: {', '.join(raw.frame.columns)}")
             continue
-        for n in names:
+        # Shapefiles truncate column names to 10 characters: accept the truncated form too
+        for n in [*names, *(x[:10] for x in names if len(x) > 10)]:
             if n.lower() in cols and cols[n.lower()] not in found.values():
                 found[canon] = cols[n.lower()]
                 break
@@ -197,7 +198,8 @@ def _numbers(raw: RawTable, col: str | None, label: str, problems: ProblemCollec
     if col is None:
         return np.full(len(raw.frame), np.nan)
     text = raw.frame[col].astype(str)
-    vals = pd.to_numeric(text.str.replace(",", ".", regex=False).where(text != "", None), errors="coerce").to_numpy(dtype=float)
+    vals = np.array(pd.to_numeric(text.str.replace(",", ".", regex=False).where(text != "", None), errors="coerce"),
+                    dtype=float)
     for k in np.flatnonzero(np.isnan(vals) | ~np.isfinite(vals)):
         if text.iat[k] == "":
             if required:
@@ -216,7 +218,7 @@ def _coordinates(raw: RawTable, colmap: dict[str, str], crs: str, problems: Prob
         lon = _numbers(raw, colmap["lon"], "lon", problems, required=True)
         lat = _numbers(raw, colmap["lat"], "lat", problems, required=True)
     elif raw.geometry_lonlat is not None:
-        lon, lat = (a.copy() for a in raw.geometry_lonlat)
+        lon, lat = (np.array(a, dtype=float) for a in raw.geometry_lonlat)
         for k in np.flatnonzero(np.isnan(lon) | np.isnan(lat)):
             problems.add(raw.name, "feature has no geometry", row=int(raw.rows[k]), field="geometry")
     else:
@@ -306,8 +308,9 @@ class Dataset:
 def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -> pd.DataFrame:
     inp = scenario.inputs
     raw = read_table(path, encoding=inp.encoding, layer=inp.layer)
+    before = len(problems.problems)
     cmap = _map_columns(raw, RETAILER_ALIASES, inp.columns, ["retailer_id", "lon", "lat", "class"], problems)
-    if problems:
+    if len(problems.problems) > before:
         return pd.DataFrame()
     ids = _ids(raw, cmap.get("retailer_id"), "retailer_id", problems)
     lon, lat = _coordinates(raw, cmap, inp.crs, problems)
@@ -352,8 +355,9 @@ def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -
 def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) -> pd.DataFrame:
     inp = scenario.inputs
     raw = read_table(path, encoding=inp.encoding, layer=None)
+    before = len(problems.problems)
     cmap = _map_columns(raw, MANAGER_ALIASES, {}, ["manager_id", "lon", "lat"], problems)
-    if problems:
+    if len(problems.problems) > before:
         return pd.DataFrame()
     ids = _ids(raw, cmap.get("manager_id"), "manager_id", problems)
     lon, lat = _coordinates(raw, cmap, inp.crs, problems)

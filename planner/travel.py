@@ -274,13 +274,12 @@ class RoadTravel:
 
     def _finish(self, t: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         t = t + self.access_s[src][:, None] + self.access_s[dst][None, :] + self.parking_s
-        bad = ~np.isfinite(t)
-        t[bad] = UNREACHABLE
+        bad = ~np.isfinite(t) | (t >= UNREACHABLE)
+        out = _to_seconds(np.where(bad, 0.0, t))
+        out[bad] = UNREACHABLE
         if self.strict:
-            t[self.unreachable[src], :] = UNREACHABLE
-            t[:, self.unreachable[dst]] = UNREACHABLE
-        t = np.where(t >= UNREACHABLE, UNREACHABLE, t)
-        out = _to_seconds(np.minimum(t, UNREACHABLE))
+            out[self.unreachable[src], :] = UNREACHABLE
+            out[:, self.unreachable[dst]] = UNREACHABLE
         out[src[:, None] == dst[None, :]] = 0
         return out
 
