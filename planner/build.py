@@ -187,7 +187,7 @@ def breaks(loaded: LoadedScenario) -> tuple[Break, ...]:
 def policy(loaded: LoadedScenario, classes: np.ndarray, required_override: dict[str, int] | None = None
            ) -> tuple[tuple[tuple[tuple[int, ...], ...], ...], np.ndarray]:
     """Allowed patterns and required visits per retailer from its class (optionally overridden)."""
-    from solvers.schedule.patterns import standard_patterns
+    from solvers.schedule import standard_patterns
 
     sc = loaded.scenario
     cache: dict[str, tuple] = {}
