@@ -184,16 +184,23 @@ def _territory_count(ctx: Context) -> int:
     return len(ctx.ds.managers)
 
 
-def market_territories(ctx: Context) -> Territories:
-    """Balanced, compact, contiguous territories from :mod:`solvers.territory`."""
+def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial: np.ndarray | None = None,
+                       max_moved: float | None = None, move_weights: np.ndarray | None = None) -> Territories:
+    """Balanced, compact, contiguous territories from :mod:`solvers.territory`.
+
+    With ``initial`` (slot index per retailer, -1 for a new retailer) the previous plan is the
+    warm start and, with ``max_moved``, the reference of the disruption budget (weighted share of
+    retailers allowed to change territory, weights ``move_weights``); the budget is global, so
+    re-zoning works on one level (territories of all teams at once) with the bases as centres.
+    """
     from solvers.territory import TerritoryProblem, solve
 
     sc = ctx.loaded.scenario
     tc = sc.territories
     r = ctx.ds.retailers
     R = ctx.R
-    k = _territory_count(ctx)
-    slots = manager_slots(ctx)
+    slots = slots if slots is not None else manager_slots(ctx)
+    k = len(slots) if initial is not None else _territory_count(ctx)
     xy = r[["x", "y"]].to_numpy()
     key = r["class"].isin(sc.key_class_set).to_numpy().astype(float)
     measures = np.column_stack([ctx.work.total_s, r["sales_volume"].to_numpy(float), np.ones(R), key,
@@ -233,7 +240,9 @@ def market_territories(ctx: Context) -> Territories:
             target_shares=None if shares is None else np.asarray(shares, float),
             locked=locked_local, max_radius_s=max_radius,
             groups=None if groups is None else groups[units], group_penalty=penalty,
-            contiguous=tc.contiguity)
+            contiguous=tc.contiguity,
+            initial=None if initial is None else np.asarray(initial, dtype=np.int64)[units],
+            max_moved=max_moved, move_weights=None if move_weights is None else np.asarray(move_weights, float)[units])
         stop = Stop(time_limit_s=max(budget * share_of_budget, 1.0),
                     max_iterations=None if iters is None else max(1, int(iters * share_of_budget)))
         res = solve(prob, stop=stop, seed=seed)
@@ -248,7 +257,7 @@ def market_territories(ctx: Context) -> Territories:
     owner = np.full(R, -1, dtype=np.int64)
     teams = sorted({s.team for s in slots})
     with ctx.progress.task("Designing territories", total=1 + (len(teams) if tc.teams and len(teams) > 1 else 0)) as adv:
-        if use_bases and tc.teams and len(teams) > 1:
+        if use_bases and tc.teams and len(teams) > 1 and initial is None:
             team_of = [teams.index(s.team) for s in slots]
             heads = np.bincount(team_of, minlength=len(teams)).astype(float)
             locked = np.full(R, -1, dtype=np.int64)
@@ -287,7 +296,8 @@ def market_territories(ctx: Context) -> Territories:
             if not use_bases:
                 owner, slots = _match_owners(ctx, owner, slots, k, res)
             adv()
-    method = "market territories (solvers.territory: " + ("team areas, then " if use_bases and tc.teams and len(teams) > 1 else "") + \
+    hierarchical = use_bases and tc.teams and len(teams) > 1 and initial is None
+    method = "market territories (solvers.territory: " + ("team areas, then " if hierarchical else "") + \
         ("fixed centres at manager bases" if use_bases else "free centres") + ")"
     terr = Territories(slots, owner, method, details)
     terr.estimated_hours = estimated_workload(ctx, terr)
