@@ -183,6 +183,42 @@ def verify(plan_dir: Annotated[Path, typer.Argument(help="plan folder")]) -> Non
 
 
 @app.command()
+def frontier(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+             param: Annotated[str, typer.Option(help="what to sweep: lambda (value of a visit in seconds of travel) "
+                                                     "or key_visits (key-customer visits per 4-week cycle)")] = "lambda",
+             values: Annotated[str | None, typer.Option(help="comma-separated values (default: a standard sweep)")] = None,
+             out_dir: Annotated[Path | None, typer.Option("--out", help="folder to create (default: in the plan store)")] = None,
+             seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+             time_limit: Annotated[float | None, typer.Option("--time-limit", help="calendar time limit per manager (s)")] = None,
+             quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Sweep the visit value (or key-customer frequency): key frequency met vs travel hours (CSV + PNG)."""
+    import datetime as dt
+
+    from planner.frontier import compute_frontier, write_frontier
+    from planner.scenario import load_scenario
+
+    with _user_errors():
+        loaded = load_scenario(scenario)
+        try:
+            vals = [float(v) for v in values.split(",")] if values else None
+        except ValueError:
+            raise PlannerError(f"--values must be numbers separated by commas, got {values!r}") from None
+        table, mgr, settings = compute_frontier(loaded, param=param, values=vals, seed=seed,
+                                                progress=RichProgress(quiet), time_limit_s=time_limit)
+        folder = out_dir or loaded.resolve(loaded.scenario.output.folder) / (
+            dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{loaded.path.stem}-frontier-{param}")
+        folder = write_frontier(folder, table, mgr, settings, f"{loaded.scenario.name}: {param} sweep")
+        t = Table(title=f"Frontier ({param})")
+        for c in (param, "key frequency met", "travel h / manager", "unplanned visits", "time (s)"):
+            t.add_column(c, justify="right")
+        for _, r in table.iterrows():
+            t.add_row(f"{r['value']:g}", f"{100 * r['key_frequency_compliance']:.1f} %",
+                      f"{r['travel_hours_per_manager']:.1f}", f"{int(r['unplanned_visits'])}", f"{r['runtime_s']:.1f}")
+        out.print(t)
+        out.print(f"frontier folder: {folder}", soft_wrap=True)
+
+
+@app.command()
 def generate(retailers: Annotated[int, typer.Option("--retailers", help="number of retailers")] = 3000,
              managers: Annotated[int, typer.Option("--managers", help="number of managers")] = 15,
              seed: Annotated[int, typer.Option(help="random seed")] = 1,
