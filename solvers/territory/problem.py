@@ -33,7 +33,7 @@ from typing import Literal
 
 import numpy as np
 
-from solvers.common import Status, Stop, TravelTimes
+from solvers.common import Status, TravelTimes
 
 Objective = Literal["weighted_travel", "cut_edges", "diameter"]
 

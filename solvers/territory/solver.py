@@ -81,6 +81,7 @@ def solve(
             from solvers.territory.tabu import solve_tabu
 
             x = solve_tabu(model, clock, rng, stats)
+            proven = bool(stats.get("proven_optimal", False))
     obj, terr, viol, moved, moved_share, extra = evaluate(model, x, centres)
     stats.update(extra)
     stats["iterations"] = max(stats.get("iterations", 0), clock.iterations)

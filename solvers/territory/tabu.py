@@ -1,0 +1,419 @@
+"""Tabu search for the pairwise objectives: cut edges and largest territory diameter.
+
+Formulation
+-----------
+Both objectives are written as ``f(x) = s * sum_{u<v, x_u = x_v} W_uv`` over a dense pair
+weight matrix ``W`` (``n`` up to a few thousand):
+
+* ``cut_edges``: ``W`` = adjacency, ``s = -1`` (``cut = |E| - sum_same W``);
+* ``diameter`` (threshold form): for a threshold ``D``, ``W_uv = [d_uv > D]`` (conflicts),
+  ``s = +1``; a plan with ``f = 0`` has every territory diameter ``<= D``. Each time a
+  balanced conflict-free plan is found, ``D`` drops to the next smaller distance value
+  (the diameter of the plan is then improved).
+
+The search minimises ``f(x) + lambda * P(x)`` where ``P`` is the summed relative balance
+excess beyond tolerance; ``lambda`` oscillates (x1.03 per infeasible iteration, /1.03 per
+feasible one) so the search crosses infeasible regions (strategic oscillation). A move puts
+one unit in another territory; with ``contiguous`` only boundary units may move, only into an
+adjacent territory, and not if they are articulation points of their territory. The unit may
+not return to the territory it left for a random tenure (tabu), unless that yields a new best
+feasible plan (aspiration). After ``restart_after`` iterations without a new best the search
+restarts from the best plan perturbed by random moves. One *iteration* is one move.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from solvers.common import StopClock
+from solvers.territory.graph import stays_connected
+from solvers.territory.model import Model
+
+MAX_TABU_UNITS = 5000
+MAX_SWAP_UNITS = 400
+MAX_CPSAT_UNITS = 150
+
+
+class PairTabu:
+    """State of the tabu search (see module docstring)."""
+
+    def __init__(self, model: Model, x: np.ndarray, w: np.ndarray | None, sign: float,
+                 rng: np.random.Generator) -> None:
+        self.md = model
+        self.rng = rng
+        n, k = model.n, model.k
+        self.n, self.k = n, k
+        self.sign = sign
+        self.contiguous = model.p.contiguous
+        e = model.graph.edges
+        adj = np.zeros((n, n), np.float32)
+        adj[e[:, 0], e[:, 1]] = 1
+        adj[e[:, 1], e[:, 0]] = 1
+        self.adj = adj
+        self.tgt = np.where(model.target > 0, model.target, 1.0)
+        self.tolv = np.where(model.bal, model.tol, 0.0)
+        self.balm = model.bal.astype(np.float64)
+        self.lam = 1.0
+        self.set_weights(adj if w is None else w, x)
+        self.tabu = np.zeros((n, k), np.int64)
+        self.it = 0
+        self.movable = model.locked < 0
+        self.swaps = n <= MAX_SWAP_UNITS
+        if math.isfinite(model.radius) and model.p.fixed_centres:
+            r = model.rows(model.fixed_centre_locations())
+            self.allowed = (r <= model.radius).T
+        else:
+            self.allowed = None
+
+    def set_weights(self, w: np.ndarray, x: np.ndarray | None = None) -> None:
+        if x is not None:
+            self.x = np.asarray(x, np.int64).copy()
+        self.xl = self.x.tolist()
+        self.w = np.asarray(w, np.float32)
+        oh = np.zeros((self.n, self.k), np.float32)
+        oh[np.arange(self.n), self.x] = 1
+        self.mw = (self.w @ oh).astype(np.float64)
+        self.na = (self.adj @ oh).astype(np.float64)
+        self.loads = np.zeros((self.k, self.md.m))
+        np.add.at(self.loads, self.x, self.md.a)
+        self.size = np.bincount(self.x, minlength=self.k)
+        self.f = self.sign * 0.5 * float(self.mw[np.arange(self.n), self.x].sum())
+
+    def pen(self, loads: np.ndarray, j) -> np.ndarray:
+        dev = (loads / self.tgt[j] - 1.0) * self.balm
+        return np.maximum(np.abs(dev) - self.tolv, 0.0).sum(axis=-1)
+
+    def penalty(self) -> float:
+        return float(self.pen(self.loads, np.arange(self.k)).sum())
+
+    def apply(self, u: int, b: int) -> None:
+        a = self.xl[u]
+        self.f += self.sign * (self.mw[u, b] - self.mw[u, a])
+        wu = self.w[u].astype(np.float64)
+        self.mw[:, a] -= wu
+        self.mw[:, b] += wu
+        au = self.adj[u].astype(np.float64)
+        self.na[:, a] -= au
+        self.na[:, b] += au
+        self.loads[a] -= self.md.a[u]
+        self.loads[b] += self.md.a[u]
+        self.size[a] -= 1
+        self.size[b] += 1
+        self.x[u] = b
+        self.xl[u] = b
+
+    def step(self, best_f: float, tenure: tuple[int, int]) -> bool:
+        """One tabu move. Returns False if no move is possible."""
+        n, k, x = self.n, self.k, self.x
+        ar = np.arange(n)
+        p_all = self.pen(self.loads, np.arange(k))
+        la = self.loads[x]
+        pa_new = self.pen(la - self.md.a, x) - p_all[x]
+        pb_new = self.pen(self.loads[None, :, :] + self.md.a[:, None, :], np.arange(k)[None, :])
+        dpen = pa_new[:, None] + (pb_new - p_all[None, :])
+        df = self.sign * (self.mw - self.mw[ar, x][:, None])
+        score = df + self.lam * dpen
+        bad = np.zeros((n, k), bool)
+        bad[ar, x] = True
+        bad[~self.movable] = True
+        bad[self.size[x] <= 1] = True
+        if self.contiguous:
+            bad |= self.na <= 0
+        if self.allowed is not None:
+            bad |= ~self.allowed
+        p_now = float(p_all.sum())
+        new_f = self.f + df
+        new_p = p_now + dpen
+        aspire = (new_p <= 1e-12) & (new_f < best_f - 1e-9)
+        bad |= (self.tabu > self.it) & ~aspire
+        score = np.where(bad, np.inf, score + 1e-7 * self.rng.random((n, k)))
+        flat = score.ravel()
+        cand = np.flatnonzero(np.isfinite(flat))
+        if self.swaps and self.try_swap(float(flat[cand].min()) if cand.size else np.inf,
+                                        p_all, best_f, tenure):
+            return True
+        if cand.size == 0:
+            return False
+        take = min(cand.size, 64)
+        order = cand[np.argpartition(flat[cand], take - 1)[:take]] if take < cand.size else cand
+        order = order[np.argsort(flat[order], kind="stable")]
+        for c in order.tolist():
+            u, b = divmod(c, k)
+            if self.contiguous and not stays_connected(self.md.graph, self.xl, u):
+                continue
+            a = self.xl[u]
+            self.apply(u, b)
+            self.tabu[u, a] = self.it + int(self.rng.integers(tenure[0], tenure[1] + 1))
+            return True
+        return False
+
+    def try_swap(self, best_single: float, p_all: np.ndarray, best_f: float,
+                 tenure: tuple[int, int]) -> bool:
+        """Best exchange of two units between territories if it beats the best single move.
+
+        ``u`` (territory ``a``) and ``v`` (``b``) trade places; both must be movable, non-tabu
+        (unless aspiration), adjacent to the other's territory when contiguous; both
+        territories must stay connected (checked after the exchange, undone otherwise)."""
+        n, x = self.n, self.x
+        md = self.md
+        ar = np.arange(n)
+        du = self.sign * (self.mw[:, x].T - self.mw[ar, x][None, :]).T  # du[u, v]: u -> x_v
+        dpair = du + du.T - self.sign * 2.0 * self.w.astype(np.float64)  # u-v pair counted twice
+        ok = (x[:, None] < x[None, :]) & self.movable[:, None] & self.movable[None, :]
+        if self.contiguous:
+            ok &= (self.na[:, x] > 0) & (self.na[:, x].T > 0)
+        tab_u = self.tabu[ar[:, None], x[None, :]] > self.it  # u may not enter x_v
+        if not np.any(ok):
+            return False
+        uu, vv = np.nonzero(ok)
+        a, b = x[uu], x[vv]
+        diff = md.a[uu] - md.a[vv]
+        pa = self.pen(self.loads[a] - diff, a) - p_all[a]
+        pb = self.pen(self.loads[b] + diff, b) - p_all[b]
+        dpen = pa + pb
+        df = dpair[uu, vv]
+        sc = df + self.lam * dpen
+        newp = float(p_all.sum()) + dpen
+        aspire = (newp <= 1e-12) & (self.f + df < best_f - 1e-9)
+        tabu = (tab_u[uu, vv] | tab_u[vv, uu]) & ~aspire
+        sc = np.where(tabu, np.inf, sc + 1e-7 * self.rng.random(sc.size))
+        if not np.any(np.isfinite(sc)):
+            return False
+        for t in np.argsort(sc, kind="stable")[:8].tolist():
+            if not sc[t] < best_single - 1e-9:
+                return False
+            u, v = int(uu[t]), int(vv[t])
+            ta, tb = self.xl[u], self.xl[v]
+            self.apply(u, tb)
+            self.apply(v, ta)
+            if self.contiguous and not (_connected(md.graph, self.xl, ta, v) and
+                                        _connected(md.graph, self.xl, tb, u)):
+                self.apply(v, tb)
+                self.apply(u, ta)
+                continue
+            self.tabu[u, ta] = self.it + int(self.rng.integers(tenure[0], tenure[1] + 1))
+            self.tabu[v, tb] = self.it + int(self.rng.integers(tenure[0], tenure[1] + 1))
+            return True
+        return False
+
+    def perturb(self, n_moves: int) -> None:
+        """Random feasible-contiguity moves (used at restarts)."""
+        for _ in range(n_moves):
+            u = int(self.rng.integers(self.n))
+            if not self.movable[u] or self.size[self.xl[u]] <= 1:
+                continue
+            if self.contiguous:
+                opts = sorted({self.xl[v] for v in self.md.graph.nbrs[u]} - {self.xl[u]})
+                if not opts or not stays_connected(self.md.graph, self.xl, u):
+                    continue
+            else:
+                opts = [j for j in range(self.k) if j != self.xl[u]]
+            self.apply(u, int(opts[int(self.rng.integers(len(opts)))]))
+
+
+def _connected(graph, xl: list[int], t: int, start: int) -> bool:
+    """Whether territory ``t`` (containing ``start``) is connected in ``graph``."""
+    size = sum(1 for v in xl if v == t)
+    seen = {start}
+    stack = [start]
+    nb = graph.nbrs
+    while stack:
+        u = stack.pop()
+        for w in nb[u]:
+            if w not in seen and xl[w] == t:
+                seen.add(w)
+                stack.append(w)
+    return len(seen) == size
+
+
+def region_growing(model: Model, rng: np.random.Generator) -> np.ndarray:
+    """Random contiguous start: ``k`` random seeds (locked units first), then repeatedly the
+    territory furthest below its workload target takes a random adjacent free unit."""
+    n, k = model.n, model.k
+    x = np.full(n, -1, np.int64)
+    lk = model.locked >= 0
+    x[lk] = model.locked[lk]
+    free = np.flatnonzero(~lk)
+    for j in range(k):
+        if not np.any(x == j) and free.size:
+            cand = free[x[free] < 0]
+            x[int(cand[int(rng.integers(cand.size))])] = j
+    nb = model.graph.nbrs
+    load = np.bincount(x[x >= 0], weights=model.w[x >= 0], minlength=k)
+    tgt = model.shares * model.w.sum()
+    frontier: list[set[int]] = [set() for _ in range(k)]
+    for u in np.flatnonzero(x >= 0).tolist():
+        for v in nb[u]:
+            if x[v] < 0:
+                frontier[x[u]].add(v)
+    while True:
+        open_t = [j for j in range(k) if any(x[v] < 0 for v in frontier[j])]
+        if not open_t:
+            break
+        j = min(open_t, key=lambda t: (load[t] / tgt[t], t))
+        opts = sorted(v for v in frontier[j] if x[v] < 0)
+        frontier[j] = set(opts)
+        v = opts[int(rng.integers(len(opts)))]
+        x[v] = j
+        load[j] += model.w[v]
+        frontier[j].discard(v)
+        for t in nb[v]:
+            if x[t] < 0:
+                frontier[j].add(t)
+    rest = np.flatnonzero(x < 0)  # units not reachable from any seed
+    if rest.size:
+        x[rest] = int(np.argmin(load / tgt))
+    return x
+
+
+def solve_tabu(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
+    """Multi-start tabu search for ``cut_edges`` or ``diameter`` (see module docstring)."""
+    if model.n > MAX_TABU_UNITS:
+        raise ValueError(f"objective {model.p.objective!r} supports at most {MAX_TABU_UNITS} units")
+    if model.p.objective == "cut_edges":
+        return _solve_cut(model, clock, rng, stats)
+    return _solve_diameter(model, clock, rng, stats)
+
+
+def _initial(model: Model, rng: np.random.Generator) -> np.ndarray:
+    if model.initial is not None:
+        from solvers.territory.solver import _complete_initial
+
+        return _complete_initial(model)
+    return region_growing(model, rng)
+
+
+def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
+    n, k = model.n, model.k
+    x0 = _initial(model, rng)
+    ts = PairTabu(model, x0, None, -1.0, rng)
+    m_edges = len(model.graph.edges)
+    tenure = (max(2, n // 20), max(4, n // 8))
+    restart_after = max(200, 30 * n)
+    best_x, best_f = None, math.inf
+    # with a time limit (and no iteration limit) small graphs end with CP-SAT (hinted by the
+    # tabu plan) for the last 60 % of the time: it may improve the plan and prove optimality
+    cp_share = 0.6 if (clock.rule.max_iterations is None and clock.rule.time_limit_s
+                       and n <= MAX_CPSAT_UNITS) else 0.0
+    tabu_clock = clock.rule.scaled(1.0 - cp_share).clock() if cp_share else clock
+    last_best = 0
+    ts.lam = 10.0 * n / k
+    restarts = 0
+    while not tabu_clock.done():
+        if not ts.step(best_f - m_edges, tenure):
+            ts.tabu[:] = 0
+            ts.perturb(max(3, n // 10))
+        clock.tick()
+        if tabu_clock is not clock:
+            tabu_clock.tick()
+        ts.it += 1
+        p = ts.penalty()
+        cut = m_edges + ts.f
+        if p <= 1e-12:
+            ts.lam = max(ts.lam / 1.03, 0.1)
+            if cut < best_f - 1e-9:
+                best_f, best_x, last_best = cut, ts.x.copy(), ts.it
+        else:
+            ts.lam = min(ts.lam * 1.03, 1e9)
+        if ts.it - last_best > restart_after:
+            restarts += 1
+            last_best = ts.it
+            if best_x is not None and restarts % 3:
+                ts.set_weights(ts.adj, best_x)
+                ts.perturb(max(3, n // 10))
+            else:
+                ts.set_weights(ts.adj, region_growing(model, rng))
+            ts.tabu[:] = 0
+    stats.update(method="tabu:cut_edges", iterations=ts.it, restarts=restarts,
+                 best_found=None if best_x is None else float(best_f))
+    out = best_x if best_x is not None else ts.x
+    remaining = clock.remaining_s()
+    if cp_share > 0 and remaining is not None and remaining > 1.0 and n <= MAX_CPSAT_UNITS:
+        from solvers.territory.cpsat import solve_cut_cpsat
+
+        cx, val, proven, bound = solve_cut_cpsat(model, best_x, remaining, seed=int(rng.integers(1 << 30)))
+        stats.update(method="tabu+cpsat:cut_edges", cpsat_objective=val, bound=bound,
+                     proven_optimal=proven)
+        if cx is not None and val <= best_f + 1e-9:
+            out = cx
+    return out
+
+
+def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
+    n, k = model.n, model.k
+    d = np.asarray(model.travel.matrix(np.arange(n)), dtype=np.float64)
+    d = np.maximum(d, d.T)
+    values = np.unique(d[np.triu_indices(n, 1)])
+    if model.initial is not None or model.p.contiguous:
+        x0 = _initial(model, rng)
+    else:
+        from solvers.territory.construct import flow_allocation, seed_centres
+
+        c = seed_centres(model, rng)
+        x0 = flow_allocation(model, model.rows(c))
+    ts = PairTabu(model, x0, None, 1.0, rng)
+
+    def diam(x: np.ndarray) -> float:
+        same = x[:, None] == x[None, :]
+        return float(np.where(same, d, 0.0).max())
+
+    def lower(v: float) -> float:
+        i = int(np.searchsorted(values, v)) - 1
+        return float(values[max(i, 0)])
+
+    best_x, best_d = None, math.inf
+    step = 0.04  # relative decrease of the threshold after a success, adapted
+    dx0 = diam(x0)
+    thr = lower(dx0 * (1 - step))
+    ts.set_weights((d > thr).astype(np.float32), x0)
+    tenure = (max(3, n // 50), max(6, n // 20))
+    patience = max(2000, 10 * n)  # iterations at a threshold before relaxing it
+    ts.lam = 10.0 * n / k
+    last = 0
+    levels = 0
+    while not clock.done():
+        if not ts.step(0.5, tenure):
+            ts.tabu[:] = 0
+            ts.perturb(max(3, n // 20))
+        clock.tick()
+        ts.it += 1
+        p = ts.penalty()
+        if p <= 1e-12:
+            ts.lam = max(ts.lam / 1.03, 0.1)
+        else:
+            ts.lam = min(ts.lam * 1.03, 1e9)
+        if p <= 1e-12 and ts.f <= 1e-9:
+            dx = diam(ts.x)
+            if dx < best_d:
+                best_d, best_x = dx, ts.x.copy()
+            step = min(step * 1.5, 0.05)
+            thr = lower(min(dx, best_d) * (1 - step))
+            if thr >= dx:
+                break
+            levels += 1
+            ts.set_weights((d > thr).astype(np.float32), ts.x)
+            ts.tabu[:] = 0
+            last = ts.it
+        elif ts.it - last > patience:
+            # threshold too ambitious for now: relax it halfway towards the best diameter
+            last = ts.it
+            ref = best_d if best_x is not None else dx0
+            step = step / 2
+            new_thr = lower(ref * (1 - step)) if step > 1e-4 else thr
+            if new_thr > thr:
+                thr = new_thr
+                ts.set_weights((d > thr).astype(np.float32))
+            elif best_x is not None:
+                ts.set_weights(ts.w, best_x)
+                ts.perturb(max(3, n // 20))
+                step = 0.02
+                thr = lower(best_d * (1 - step))
+                ts.set_weights((d > thr).astype(np.float32))
+            ts.tabu[:] = 0
+    stats.update(method="tabu:diameter", iterations=ts.it, levels=levels,
+                 best_found=None if best_x is None else best_d)
+    if best_x is None:
+        return ts.x
+    return best_x
