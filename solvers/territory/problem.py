@@ -33,7 +33,7 @@ from typing import Literal
 
 import numpy as np
 
-from solvers.common import Status, TravelTimes
+from solvers.common import Status, Stop, TravelTimes  # noqa: F401  (Stop re-exported)
 
 Objective = Literal["weighted_travel", "cut_edges", "diameter"]
 
