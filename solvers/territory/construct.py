@@ -194,6 +194,16 @@ def repair_contiguity(
             else:
                 key = [(-comp_lock[c], -comp_w[c], c) for c in comps.tolist()]
                 keep[j] = int(min(key)[2])
+        # parts holding units locked to the territory cannot move: join them by a path
+        joined = False
+        for j in sorted(bad_t):
+            mem = units[x[units] == j]
+            lparts = sorted({int(lab[u]) for u in mem.tolist() if model.locked[u] == j})
+            if len(lparts) > 1 or (len(lparts) == 1 and lparts[0] != keep[j]):
+                joined |= _join_parts(model, x, j, mem[lab[mem] == keep[j]],
+                                      set(mem[np.isin(lab[mem], lparts)].tolist()))
+        if joined:
+            continue
         # orphan parts, smallest first
         orphans = sorted(
             {int(lab[u]) for u in units.tolist() if lab[u] != keep[int(x[u])]},
@@ -233,3 +243,36 @@ def repair_contiguity(
         if not changed:
             break
     return x
+
+
+def _join_parts(model: Model, x: np.ndarray, j: int, main: np.ndarray, targets: set[int]) -> bool:
+    """Assign to ``j`` the units of a shortest graph path (BFS, avoiding units locked elsewhere)
+    from the part ``main`` to the nearest unit of ``targets`` outside it. True if joined."""
+    from collections import deque
+
+    nb = model.graph.nbrs
+    start = set(main.tolist())
+    targets = targets - start
+    if not targets:
+        return False
+    prev: dict[int, int] = {u: -1 for u in start}
+    dq = deque(sorted(start))
+    hit = -1
+    while dq:
+        u = dq.popleft()
+        for v in nb[u]:
+            if v in prev or (model.locked[v] >= 0 and model.locked[v] != j):
+                continue
+            prev[v] = u
+            if v in targets:
+                hit = v
+                dq.clear()
+                break
+            dq.append(v)
+    if hit < 0:
+        return False
+    v = prev[hit]
+    while v >= 0 and v not in start:
+        x[v] = j
+        v = prev[v]
+    return True

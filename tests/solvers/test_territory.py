@@ -155,6 +155,18 @@ def test_balance_contiguity_and_locks_on_a_city() -> None:
     assert sum(t.n_units for t in res.territories) == len(xy)
 
 
+def test_scattered_locks_are_joined_contiguously() -> None:
+    xy, meas = city()
+    locked = np.full(len(xy), -1)
+    locked[:5] = 3  # random retailers across the first town, all locked to territory 3
+    locked[300:303] = 0
+    p = TerritoryProblem(n_territories=6, xy=xy, measures=meas[:, :1], tolerances=(0.03,), locked=locked)
+    res = solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=3)
+    assert res.status is Status.FEASIBLE, res.summary()
+    assert np.all(res.assignment[:5] == 3) and np.all(res.assignment[300:303] == 0)
+    assert is_contiguous(delaunay_adjacency(xy), res.assignment, 6)
+
+
 def test_target_shares_and_fixed_centres() -> None:
     xy, meas = city(400, 1)
     bases = np.array([[0.0, 0.0], [12000.0, 12000.0], [3000.0, 3000.0]])
