@@ -219,6 +219,73 @@ def frontier(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")
 
 
 @app.command()
+def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (with this quarter's inputs)")],
+           previous: Annotated[Path, typer.Option("--previous", help="the previous plan folder")],
+           max_moved: Annotated[str, typer.Option("--max-moved", help="disruption budget: share of continuing retailers "
+                                                  "that may change manager for rebalancing, e.g. 0.10 or 10%")] = "0.10",
+           key_weight: Annotated[float, typer.Option("--key-weight", help="a key customer's move counts this many times")] = 1.0,
+           out_dir: Annotated[Path | None, typer.Option("--out", help="plan folder to create (must not exist)")] = None,
+           seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+           sweep: Annotated[bool, typer.Option("--sweep", help="also the balance-disruption curve over several budgets")] = False,
+           budgets: Annotated[str | None, typer.Option(help="budgets of the sweep, e.g. 0,5%,10%,1 (default 0,2,5,10,15,20,30,100 %)")] = None,
+           quick: Annotated[bool, typer.Option("--quick", help="schedule the sweep's plans with the greedy method")] = False,
+           weekday_penalty: Annotated[float, typer.Option("--weekday-penalty", help="minutes of travel a retailer's change "
+                                                          "of weekday is worth avoiding")] = 20.0,
+           baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="also the administrative baseline")] = True,
+           quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False) -> None:
+    """Re-zone from a previous plan: rebalance with a disruption budget, keep weekdays, write moves.csv."""
+    from planner.rezone import DEFAULT_SWEEP, parse_share
+    from planner.rezone import rezone as do_rezone
+    from planner.scenario import load_scenario
+
+    with _user_errors():
+        budget = parse_share(max_moved)
+        sweep_at = None
+        if sweep or budgets:
+            sweep_at = [parse_share(b, "--budgets") for b in budgets.split(",")] if budgets else list(DEFAULT_SWEEP)
+        loaded = load_scenario(scenario)
+        res = do_rezone(loaded, previous, max_moved=budget, key_weight=key_weight, out=out_dir, seed=seed,
+                        sweep=sweep_at, quick=quick, weekday_penalty_s=60.0 * weekday_penalty, with_baseline=baseline,
+                        progress=RichProgress(quiet))
+        out.print(_kpi_table(res.plan.kpis, f"Re-zoned plan {res.folder.name}"))
+        s = res.summary
+        t = Table(title=f"Changes since {s['previous_plan']}")
+        t.add_column("item")
+        t.add_column("value", justify="right")
+        t.add_row("disruption budget", f"{100 * s['max_moved']:g} %" + (f" (key customers x{s['key_weight']:g})"
+                                                                        if s["key_weight"] != 1 else ""))
+        t.add_row("moved for rebalancing (budget)", f"{s['moved']:,} = {100 * s['moved_share']:.1f} %"
+                  + ("" if s["within_budget"] else "  OVER BUDGET"))
+        t.add_row("forced moves (not counted)", f"{s['forced_moves']:,}")
+        t.add_row("all moves of continuing retailers", f"{s['total_moved']:,} = {100 * s['total_moved_share']:.1f} %")
+        for reason, n in sorted(s["moves_by_reason"].items()):
+            t.add_row(f"  {reason}", f"{n:,}")
+        t.add_row("managers left / joined", f"{', '.join(s['managers']['left']) or '-'} / "
+                  f"{', '.join(s['managers']['joined']) or '-'}")
+        wk = s["weekday_kept"]
+        if wk["share"] is not None:
+            t.add_row("weekday kept", f"{100 * wk['share']:.1f} % (same manager: "
+                      f"{100 * (wk['same_manager_share'] or 0):.1f} %)")
+        if s["design_imbalance"] is not None:
+            t.add_row("imbalance (territory estimate)", f"{100 * s['design_imbalance']:.1f} %")
+        out.print(t)
+        if res.curve is not None:
+            c = Table(title="Balance-disruption curve (disruption_curve.csv, .png)")
+            for col in ("budget", "moved", "imbalance", "estimate", "travel share", "compactness (min)", "time (s)"):
+                c.add_column(col, justify="right")
+            for _, r in res.curve.iterrows():
+                c.add_row(str(r["label"]), f"{100 * r['moved_share']:.1f} %", f"{100 * r['imbalance']:.1f} %",
+                          f"{100 * r['design_imbalance']:.1f} %" if r["design_imbalance"] == r["design_imbalance"] else "-",
+                          f"{100 * r['travel_share']:.1f} %", f"{r['compactness_min']:.1f}", f"{r['runtime_s']:.1f}")
+            out.print(c)
+        rep = res.validation
+        out.print(rep.summary() if rep is not None else "not validated", markup=False, soft_wrap=True)
+        out.print(f"plan folder: {res.folder}", soft_wrap=True)
+        if rep is not None and not rep.ok:
+            raise typer.Exit(1)
+
+
+@app.command()
 def generate(retailers: Annotated[int, typer.Option("--retailers", help="number of retailers")] = 3000,
              managers: Annotated[int, typer.Option("--managers", help="number of managers")] = 15,
              seed: Annotated[int, typer.Option(help="random seed")] = 1,
