@@ -34,7 +34,8 @@ def _ratio(a: float, b: float) -> float | None:
 
 def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int], routed: dict[str, bool],
                  key_classes: set[str], base_travel_s: dict[str, np.ndarray] | None = None,
-                 workload_s: np.ndarray | None = None, estimated_hours: dict[str, float] | None = None) -> dict:
+                 workload_s: np.ndarray | None = None, estimated_hours: dict[str, float] | None = None,
+                 adjacency: np.ndarray | None = None) -> dict:
     """KPIs of ``plan``.
 
     Parameters
@@ -50,6 +51,10 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         Per retailer (input order): the workload estimate used for compactness weights.
     estimated_hours:
         Per manager: the workload estimated during territory design.
+    adjacency:
+        ``(e, 2)`` retailer index pairs (input order) of the territory-design adjacency graph;
+        gives each territory's number of connected parts (``parts``) and the global count of
+        territories that are not contiguous.
     """
     r = retailers.set_index("retailer_id")
     a = plan.assignments.copy()
@@ -113,6 +118,10 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         if estimated_hours is not None and mid in estimated_hours:
             row["estimated_workload_hours"] = float(estimated_hours[mid])
         mgr_rows.append(row)
+    if adjacency is not None:
+        parts = territory_parts(retailers["retailer_id"].to_numpy(), a, adjacency)
+        for m in mgr_rows:
+            m["parts"] = int(parts.get(m["manager_id"], 0))
     work = np.array([m["workload_hours"] for m in mgr_rows], dtype=float)
     active = work[work > 0] if (work > 0).any() else work
     mean = float(active.mean()) if len(active) else 0.0
@@ -145,11 +154,31 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         "compactness_min": (weighted_num / weighted_den / 60.0) if weighted_den > 0 else None,
         "service_radius_p95_min": float(np.percentile(np.concatenate(all_radius), 95) / 60.0) if all_radius else None,
     }
+    if adjacency is not None:
+        g["non_contiguous_territories"] = int(sum(1 for m in mgr_rows if m.get("parts", 0) > 1))
     return {"global": g, "managers": mgr_rows}
 
 
+def territory_parts(retailer_ids: np.ndarray, assignments: pd.DataFrame, adjacency: np.ndarray) -> dict[str, int]:
+    """Number of connected parts of each manager's territory in the adjacency graph."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    owner = assignments.set_index("retailer_id").loc[retailer_ids, "manager_id"].to_numpy()
+    codes, names = pd.factorize(owner)
+    e = np.asarray(adjacency, dtype=np.int64).reshape(-1, 2)
+    same = codes[e[:, 0]] == codes[e[:, 1]]
+    n = len(retailer_ids)
+    g = coo_matrix((np.ones(int(same.sum())), (e[same, 0], e[same, 1])), shape=(n, n))
+    _, labels = connected_components(g, directed=False)
+    out = {}
+    for k, name in enumerate(names):
+        out[str(name)] = int(len(np.unique(labels[codes == k])))
+    return out
+
+
 HEADLINE = ["imbalance", "travel_share", "key_frequency_compliance", "unplanned_visits", "travel_hours",
-            "service_hours", "compactness_min", "service_radius_p95_min"]
+            "service_hours", "compactness_min", "service_radius_p95_min", "non_contiguous_territories"]
 
 
 def comparison(plan_kpis: dict, base_kpis: dict) -> dict:

@@ -63,6 +63,7 @@ class Context:
     seed: int
     progress: Progress
     timings: dict[str, float] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)
 
     @property
     def R(self) -> int:
@@ -234,8 +235,15 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
     def solve_level(units: np.ndarray, kk: int, centre_locs: list[int] | None, shares, locked_local, label: str,
                     share_of_budget: float):
         sub_locs = units if centre_locs is None else np.concatenate([units, np.asarray(centre_locs)])
+        # the same adjacency graph at every level (induced on the units), so contiguity means
+        # the same thing in the solver, the KPIs and the report
+        local = np.full(R, -1, dtype=np.int64)
+        local[units] = np.arange(len(units))
+        e = local[adj]
+        e = e[(e[:, 0] >= 0) & (e[:, 1] >= 0)]
         prob = TerritoryProblem(
             n_territories=kk, xy=xy[units], measures=measures[units], measure_names=names, tolerances=tol,
+            adjacency=e,
             travel=SubsetTravel(ctx.travel.soft, sub_locs), fixed_centres=centre_locs is not None,
             target_shares=None if shares is None else np.asarray(shares, float),
             locked=locked_local, max_radius_s=max_radius,
@@ -254,6 +262,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
             ctx.progress.warn(f"territories ({label}): {v.message}")
         return res
 
+    adj = adjacency(ctx)
     owner = np.full(R, -1, dtype=np.int64)
     teams = sorted({s.team for s in slots})
     with ctx.progress.task("Designing territories", total=1 + (len(teams) if tc.teams and len(teams) > 1 else 0)) as adv:
@@ -512,7 +521,17 @@ def plan_kpis(ctx: Context, plan: Plan, terr: Territories) -> dict:
     # order of units per manager must follow plan.assignments order (retailer input order): it does
     return compute_kpis(plan, retailers=ctx.ds.retailers, required=required, routed=routed,
                         key_classes=set(sc.key_class_set), base_travel_s=base_travel,
-                        workload_s=ctx.work.total_s, estimated_hours=terr.estimated_hours or None)
+                        workload_s=ctx.work.total_s, estimated_hours=terr.estimated_hours or None,
+                        adjacency=adjacency(ctx))
+
+
+def adjacency(ctx: Context) -> np.ndarray:
+    """The territory-design adjacency graph of the retailers (Delaunay, overlong edges trimmed)."""
+    if "adjacency" not in ctx.cache:
+        from solvers.territory import delaunay_adjacency
+
+        ctx.cache["adjacency"] = delaunay_adjacency(ctx.ds.retailers[["x", "y"]].to_numpy())
+    return ctx.cache["adjacency"]
 
 
 def manifest(ctx: Context, *, methods: dict[str, str], timings: dict[str, float], kind: str) -> dict:
