@@ -13,11 +13,15 @@ Global keys (``kpis["global"]``)::
     compactness_min         workload-weighted mean travel time base -> retailer (minutes)
     service_radius_p95_min  95th percentile of travel time base -> retailer (minutes)
     workload_cv             coefficient of variation of manager workload
+    design_imbalance        the same as imbalance for the workload measure territory design balances
+                            (service + estimated access time per visit), before routing
+    non_contiguous_territories  territories in more than one piece on the adjacency graph
 
 Per manager (``kpis["managers"]``): retailers, key_customers, sales_volume, visits, visits_required,
 unplanned_visits, service_hours, travel_hours, wait_hours, workload_hours, travel_share,
 workload_vs_mean, days_worked, max_day_hours, compactness_min, service_radius_max_min,
-service_radius_p95_min, estimated_workload_hours (territory design's estimate, where known).
+service_radius_p95_min, designed_workload_hours (the balanced measure), estimated_workload_hours
+(the design's estimate including daily trips from the base), parts (connected pieces).
 """
 
 from __future__ import annotations
@@ -115,6 +119,8 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
                 all_radius.append(bt)
                 weighted_num += float((bt * w).sum())
                 weighted_den += float(w.sum())
+        if wl_by_id is not None:
+            row["designed_workload_hours"] = float(wl_by_id.loc[am["retailer_id"]].sum() / 3600.0)
         if estimated_hours is not None and mid in estimated_hours:
             row["estimated_workload_hours"] = float(estimated_hours[mid])
         mgr_rows.append(row)
@@ -154,6 +160,9 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         "compactness_min": (weighted_num / weighted_den / 60.0) if weighted_den > 0 else None,
         "service_radius_p95_min": float(np.percentile(np.concatenate(all_radius), 95) / 60.0) if all_radius else None,
     }
+    if wl_by_id is not None:
+        dw = np.array([m["designed_workload_hours"] for m in mgr_rows if m["retailers"] > 0])
+        g["design_imbalance"] = float(dw.max() / dw.mean() - 1.0) if len(dw) and dw.mean() > 0 else None
     if adjacency is not None:
         g["non_contiguous_territories"] = int(sum(1 for m in mgr_rows if m.get("parts", 0) > 1))
     return {"global": g, "managers": mgr_rows}
@@ -177,7 +186,7 @@ def territory_parts(retailer_ids: np.ndarray, assignments: pd.DataFrame, adjacen
     return out
 
 
-HEADLINE = ["imbalance", "travel_share", "key_frequency_compliance", "unplanned_visits", "travel_hours",
+HEADLINE = ["imbalance", "design_imbalance", "travel_share", "key_frequency_compliance", "unplanned_visits", "travel_hours",
             "service_hours", "compactness_min", "service_radius_p95_min", "non_contiguous_territories"]
 
 

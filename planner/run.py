@@ -233,7 +233,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
         ctx.progress.warn("managers share bases: territory centres are chosen freely and matched to managers")
 
     def solve_level(units: np.ndarray, kk: int, centre_locs: list[int] | None, shares, locked_local, label: str,
-                    share_of_budget: float):
+                    share_of_budget: float, tol_scale: float = 1.0):
         sub_locs = units if centre_locs is None else np.concatenate([units, np.asarray(centre_locs)])
         # the same adjacency graph at every level (induced on the units), so contiguity means
         # the same thing in the solver, the KPIs and the report
@@ -242,8 +242,8 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
         e = local[adj]
         e = e[(e[:, 0] >= 0) & (e[:, 1] >= 0)]
         prob = TerritoryProblem(
-            n_territories=kk, xy=xy[units], measures=measures[units], measure_names=names, tolerances=tol,
-            adjacency=e,
+            n_territories=kk, xy=xy[units], measures=measures[units], measure_names=names,
+            tolerances=tuple(t * tol_scale for t in tol), adjacency=e,
             travel=SubsetTravel(ctx.travel.soft, sub_locs), fixed_centres=centre_locs is not None,
             target_shares=None if shares is None else np.asarray(shares, float),
             locked=locked_local, max_radius_s=max_radius,
@@ -273,7 +273,9 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
             for rid, mid in locked_mgr.items():
                 sk = next(i for i, s in enumerate(slots) if s.manager_id == mid)
                 locked[rid_index[rid]] = team_of[sk]
-            top = solve_level(np.arange(R), len(teams), None, heads / heads.sum(), locked, "teams", 0.3)
+            # tolerances split between the levels so that every territory ends within the scenario's
+            # tolerance of the global mean: (1 + 0.3 t)(1 + 0.7 t) - 1 ~ t
+            top = solve_level(np.arange(R), len(teams), None, heads / heads.sum(), locked, "teams", 0.3, 0.3)
             adv()
             for t_i, team in enumerate(teams):
                 members = [i for i, s in enumerate(slots) if s.team == team]
@@ -289,7 +291,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
                     if sk in members and rid_index[rid] in pos:
                         lk[pos[rid_index[rid]]] = members.index(sk)
                 res = solve_level(units, len(members), [slots[i].base_loc for i in members], None, lk,
-                                  f"team {team}", 0.7 * len(units) / R)
+                                  f"team {team}", 0.7 * len(units) / R, 0.7)
                 owner[units] = np.asarray(members)[res.assignment]
                 adv()
         else:
