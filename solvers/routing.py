@@ -99,6 +99,7 @@ class RoutingProblem:
     cost: np.ndarray | None = None  # (L, L) int arc costs; None = duration
     groups: tuple[RoutingGroup, ...] = ()
     num_neighbours: int = 40  # granular neighbourhood size hint (PyVRP)
+    neighbours: tuple[tuple[int, ...], ...] | None = None  # explicit per-client lists (PyVRP)
 
     def __post_init__(self) -> None:
         L = self.duration.shape[0]
@@ -192,6 +193,27 @@ def solve_routing(
     raise ValueError(f"unknown routing backend {backend!r}; choose one of {BACKENDS}")
 
 
+def improve_routes(
+    problem: RoutingProblem,
+    initial: tuple[RoutingRoute, ...],
+    *,
+    backend: str = DEFAULT_BACKEND,
+    seed: int = 0,
+) -> RoutingResult:
+    """One local-search descent from ``initial`` (no perturbation): a cheap re-optimisation.
+
+    PyVRP: one exhaustive pass of its granular local search (all operators) under the penalty
+    manager's initial penalties. OR-Tools: greedy descent from the restored routes.
+    """
+    if backend == "pyvrp":
+        return _solve_pyvrp(problem, stop=Stop(time_limit_s=None, max_iterations=1), seed=seed,
+                            initial=initial, descent_only=True)
+    if backend == "ortools":
+        return _solve_ortools(problem, stop=Stop(time_limit_s=None, max_iterations=10**6),
+                              initial=initial, descent_only=True)
+    raise ValueError(f"unknown routing backend {backend!r}; choose one of {BACKENDS}")
+
+
 def route_cost(problem: RoutingProblem, route: RoutingRoute) -> int:
     """Arc cost (+ fixed cost) of one route, recomputed from the matrix."""
     cost = problem.duration if problem.cost is None else problem.cost
@@ -223,6 +245,19 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
     cost = dur if problem.cost is None else _clip(problem.cost)
     dims = problem.num_dims
     group_of: dict[int, int] = {c: g for g, grp in enumerate(problem.groups) for c in grp.clients}
+    # Load dimensions are rescaled so that one unit of excess load is worth about one arc: PyVRP's
+    # penalty manager works with bounded penalties per unit, which fail on (e.g.) x1000 costs.
+    lscale = [1] * dims
+    if dims:
+        locs = np.unique([c.location for c in problem.clients])
+        sub = cost[np.ix_(locs, locs)] if locs.size <= 2000 else cost[np.ix_(locs[:2000], locs[:2000])]
+        pos = sub[(sub > 0) & (sub < BIG_TIME)]
+        med = float(np.median(pos)) if pos.size else 1.0
+        for r in range(dims):
+            dem = np.array([c.demand[r] for c in problem.clients], dtype=np.float64)
+            dem = dem[dem > 0]
+            mean = float(dem.mean()) if dem.size else 1.0
+            lscale[r] = max(1, int(med / max(mean, 1.0)))
     depot_locs = sorted({v.start_depot for v in problem.vehicle_types} | {v.end_depot for v in problem.vehicle_types})
     depot_idx = {loc: k for k, loc in enumerate(depot_locs)}
     locations = [pyvrp.Location(x=0.0, y=0.0) for _ in range(L)]
@@ -230,7 +265,7 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
     clients = [
         pyvrp.Client(
             location=c.location,
-            delivery=list(c.demand),
+            delivery=[int(x) * lscale[r] for r, x in enumerate(c.demand)],
             service_duration=int(c.service_s),
             tw_early=int(c.tw_early),
             tw_late=int(min(c.tw_late, BIG_TIME)),
@@ -249,7 +284,7 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
         vts.append(
             pyvrp.VehicleType(
                 num_available=int(v.count),
-                capacity=list(v.capacity) if dims else [],
+                capacity=[min(int(x) * lscale[r], 2**62) for r, x in enumerate(v.capacity)],
                 start_depot=depot_idx[v.start_depot],
                 end_depot=depot_idx[v.end_depot],
                 fixed_cost=int(v.fixed_cost),
@@ -271,7 +306,7 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
     return data
 
 
-def _slot_neighbours(problem: RoutingProblem) -> dict | None:
+def slot_neighbours(problem: RoutingProblem) -> tuple[tuple[int, ...], ...] | None:
     """Slot-aware granular neighbourhood, or None when PyVRP's default is adequate.
 
     A client's *slot* is the set of vehicle types whose time window overlaps its own. Clients of
@@ -279,8 +314,6 @@ def _slot_neighbours(problem: RoutingProblem) -> dict | None:
     neighbourhood wastes its budget; we take for each client the nearest clients (by
     ``cost[i, j] + cost[j, i]``) in each slot that it or one of its group alternatives lives in.
     """
-    from pyvrp import Activity, ActivityType
-
     n = len(problem.clients)
     if n == 0:
         return None
@@ -313,41 +346,54 @@ def _slot_neighbours(problem: RoutingProblem) -> dict | None:
     for c in range(n):
         buckets.setdefault(reach[c], []).append(c)
     K = max(problem.num_neighbours, 1)
-    out: dict = {}
+    out: list[tuple[int, ...]] = [()] * n
     for rs, cs in buckets.items():
         cs_arr = np.array(cs, dtype=np.int64)
+        ulocs, inv = np.unique(loc[cs_arr], return_inverse=True)
         per = K if len(rs) == 1 else max(8, K // len(rs))
-        picks: list[np.ndarray] = []
-        dists: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        dcols: list[np.ndarray] = []
         for s in rs:
             cand = members[s]
             if cand.size == 0:
                 continue
-            sub = prox[np.ix_(loc[cs_arr], loc[cand])]
-            # exclude the client itself and its own group alternatives
-            same = (cand[None, :] == cs_arr[:, None]) | (
-                (group_of[cand][None, :] == group_of[cs_arr][:, None]) & (group_of[cs_arr][:, None] >= 0)
-            )
-            sub = np.where(same, np.inf, sub)
-            k = min(per, cand.size)
-            # stable selection: sort by (distance, index)
-            order = np.argsort(sub, axis=1, kind="stable")[:, :k]
-            picks.append(cand[order])
-            dists.append(np.take_along_axis(sub, order, axis=1))
-        allp = np.concatenate(picks, axis=1)
-        alld = np.concatenate(dists, axis=1)
+            sub = prox[np.ix_(ulocs, loc[cand])]
+            # a few extra so that the client's own copies can be filtered out below
+            k = min(per + 1 + len(rs), cand.size)
+            part = np.argpartition(sub, k - 1, axis=1)[:, :k] if k < cand.size else np.tile(
+                np.arange(cand.size), (len(ulocs), 1))
+            dsub = np.take_along_axis(sub, part, axis=1)
+            cols.append(cand[part])
+            dcols.append(dsub)
+        if not cols:
+            continue
+        allp = np.concatenate(cols, axis=1)
+        alld = np.concatenate(dcols, axis=1)
+        slot_of = slot
         for r, c in enumerate(cs):
-            ok = np.isfinite(alld[r])
-            p, d = allp[r][ok], alld[r][ok]
+            u = inv[r]
+            p, d = allp[u], alld[u]
+            g = group_of[c]
+            keep = p != c
+            if g >= 0:
+                keep &= group_of[p] != g
+            p, d = p[keep], d[keep]
             o = np.lexsort((p, d))
-            out[Activity(ActivityType.CLIENT, int(c))] = [
-                Activity(ActivityType.CLIENT, int(x)) for x in p[o]
-            ]
-    return out
+            p = p[o]
+            # at most `per` per slot, nearest first
+            sl = slot_of[p]
+            rank = np.zeros(p.size, dtype=np.int64)
+            seen: dict[int, int] = {}
+            for t, x in enumerate(sl.tolist()):
+                rank[t] = seen.get(x, 0)
+                seen[x] = rank[t] + 1
+            out[c] = tuple(int(x) for x in p[rank < per])
+    return tuple(out)
 
 
 def _solve_pyvrp(
-    problem: RoutingProblem, *, stop: Stop, seed: int, initial: tuple[RoutingRoute, ...] | None
+    problem: RoutingProblem, *, stop: Stop, seed: int, initial: tuple[RoutingRoute, ...] | None,
+    descent_only: bool = False,
 ) -> RoutingResult:
     import pyvrp
     from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
@@ -366,8 +412,13 @@ def _solve_pyvrp(
         return RoutingResult(status=Status.OPTIMAL, cost=0, routes=(), unvisited=(), stats={"iterations": 0})
     data = _build_pyvrp(problem)
     rng = pyvrp.RandomNumberGenerator(seed=int(seed) % (2**32))
-    neighbours = _slot_neighbours(problem)
-    if neighbours is None:
+    lists = problem.neighbours if problem.neighbours is not None else slot_neighbours(problem)
+    if lists is not None:
+        from pyvrp import Activity, ActivityType
+
+        neighbours = {Activity(ActivityType.CLIENT, c): [Activity(ActivityType.CLIENT, x) for x in lst]
+                      for c, lst in enumerate(lists)}
+    else:
         neighbours = compute_neighbours(data, NeighbourhoodParams(num_neighbours=problem.num_neighbours))
     ls = LocalSearch(data, rng, neighbours, PerturbationManager(PerturbationParams()))
     for op in OPERATORS:
@@ -385,6 +436,9 @@ def _solve_pyvrp(
             init = None
     if init is None:
         init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    if descent_only:
+        best = ls(init, pm.cost_evaluator(), exhaustive=True)
+        return _pyvrp_result(problem, best, 0, 0.0)
     crits = []
     if stop.max_iterations is not None:
         crits.append(MaxIterations(int(stop.max_iterations)))
@@ -393,7 +447,10 @@ def _solve_pyvrp(
     crit = crits[0] if len(crits) == 1 else MultipleCriteria(crits)
     algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
     res = algo.run(crit, collect_stats=False)
-    best = res.best
+    return _pyvrp_result(problem, res.best, int(res.num_iterations), float(res.runtime))
+
+
+def _pyvrp_result(problem: RoutingProblem, best, iterations: int, runtime: float) -> RoutingResult:  # noqa: ANN001
     routes = []
     for r in best.routes():
         visits = tuple(int(a.idx) for a in r.schedule() if a.is_client())
@@ -405,8 +462,7 @@ def _solve_pyvrp(
     cost = sum(route_cost(problem, r) for r in routes) + int(prizes)
     status = Status.FEASIBLE if best.is_feasible() and best.is_complete() else Status.INFEASIBLE
     return RoutingResult(status=status, cost=int(cost), routes=tuple(routes), unvisited=unvisited,
-                         stats={"iterations": int(res.num_iterations), "runtime_s": float(res.runtime),
-                                "backend": "pyvrp"})
+                         stats={"iterations": iterations, "runtime_s": runtime, "backend": "pyvrp"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,7 +471,8 @@ def _solve_pyvrp(
 
 
 def _solve_ortools(
-    problem: RoutingProblem, *, stop: Stop, initial: tuple[RoutingRoute, ...] | None
+    problem: RoutingProblem, *, stop: Stop, initial: tuple[RoutingRoute, ...] | None,
+    descent_only: bool = False,
 ) -> RoutingResult:
     import time
 
@@ -515,7 +572,8 @@ def _solve_ortools(
     # measured on Solomon/X (benchmarks/vrptw.py): path-cheapest-arc often finds no feasible
     # start on tight windows, parallel cheapest insertion does
     params.first_solution_strategy = fss.PARALLEL_CHEAPEST_INSERTION if has_tw else fss.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    lsm = routing_enums_pb2.LocalSearchMetaheuristic
+    params.local_search_metaheuristic = lsm.GREEDY_DESCENT if descent_only else lsm.GUIDED_LOCAL_SEARCH
     if stop.time_limit_s is not None:
         rem = max(stop.time_limit_s - (time.perf_counter() - t0), 0.05)
         params.time_limit.FromMilliseconds(int(rem * 1000))

@@ -13,9 +13,10 @@ Rules (``visits`` in the horizon of ``n_weeks`` weeks):
   per start day ``s`` in the first ``m`` weeks, days ``s, s + m*W, s + 2*m*W, ...`` (``W`` =
   days per week). Same weekday every time.
 * ``k`` times a week, when ``visits == k * n_weeks`` with ``k >= 2``: the same set of ``k``
-  weekdays every week, choosing among all ``k``-sets of working weekdays those that *maximise the
-  smallest cyclic calendar gap* between consecutive visits (2x/week in Mon-Fri: Mon+Thu, Tue+Fri,
-  Mon+Fri; 3x/week: Mon+Wed+Fri; never consecutive days when avoidable).
+  weekdays every week, choosing among all ``k``-sets of weekdays those that maximise the smallest
+  cyclic gap between consecutive visits counted in working days, then counted in calendar days
+  (2x/week in Mon-Fri: Mon+Thu, Tue+Fri; 3x/week: Mon+Wed+Fri; never consecutive days when
+  avoidable).
 * otherwise (e.g. 3 visits in 4 weeks): evenly spaced over the working days of the horizon,
   ``days = work[floor(o + j * M / visits)]`` for every offset ``o`` (``M`` working days), never
   two visits on one day.
@@ -109,9 +110,12 @@ def standard_patterns(
         week_len = 7 if W <= 7 else W
         sets = list(itertools.combinations(range(W), k))
         if sets:
-            best = max(min(_cyclic_gaps(s, week_len)) for s in sets)
+            def spacing(s: tuple[int, ...]) -> tuple[int, int]:
+                return min(_cyclic_gaps(s, W)), min(_cyclic_gaps(s, week_len))
+
+            best = max(spacing(s) for s in sets)
             for s in sets:
-                if min(_cyclic_gaps(s, week_len)) != best:
+                if spacing(s) != best:
                     continue
                 p = tuple(sorted(w + wk * W for wk in range(n_weeks) for w in s))
                 if all(mask[d] for d in p):

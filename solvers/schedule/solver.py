@@ -41,6 +41,7 @@ give the same calendar. A time limit makes the number of rounds machine-dependen
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +54,8 @@ from solvers.routing import (
     RoutingProblem,
     RoutingRoute,
     RoutingVehicleType,
+    improve_routes,
+    slot_neighbours,
     solve_routing,
 )
 from solvers.schedule.problem import (
@@ -71,6 +74,11 @@ DISTANCE_SCALE = 1000.0
 """When ``problem.distance`` (float) is given, the routers see ``round(1000 * distance)``."""
 BIG_LOAD = 10**9
 DEFAULT_STOP = Stop(time_limit_s=20.0)
+MASTER_NEIGHBOURS = 50
+PATTERN_EVALS = 150
+HARD_FACTOR = 100.0
+SWAP_NEIGHBOURS = 3
+GLOBAL_EVAL = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,6 +113,8 @@ class _Model:
     prev_wd: np.ndarray  # (n,) -1 none
     move_pen: int  # scaled
     move_pen_f: float
+    pen_load: float = 0.0  # estimate penalty per unit of excess load
+    pen_time: float = 0.0  # estimate penalty per second of excess shift time
 
 
 def _build_model(p: ScheduleProblem, backend: str) -> _Model:
@@ -184,7 +194,14 @@ def _build_model(p: ScheduleProblem, backend: str) -> _Model:
                 grouped[i] = len(days) > 1
     prev_wd = (np.full(n, -1, dtype=np.int64) if p.previous_weekday is None
                else np.asarray(p.previous_weekday, dtype=np.int64))
-    return _Model(p=p, n=n, T=T, H=H, cost=cost, cost_f=cost_f, scale=scale, dur=dur,
+    # penalties of the insertion estimates: one unit of excess load costs a depot radius per
+    # average demand; one second of excess time costs 10x the cost of a second of travel
+    dep_locs = sorted({v.depot for v in p.vehicles})
+    radius = float(np.median(cost[np.ix_(dep_locs, np.arange(n))])) if n else 1.0
+    pen_load = radius / max(float(demand.mean()) if n else 1.0, 1.0)
+    fin = (dur > 0) & (cost < COST_CAP)
+    pen_time = 10.0 * float(np.median(cost[fin] / dur[fin])) if fin.any() else 10.0
+    return _Model(p=p, n=n, T=T, H=H, pen_load=pen_load, pen_time=pen_time, cost=cost, cost_f=cost_f, scale=scale, dur=dur,
                   shifts=shifts, alive=alive, alone_reason=alone_reason, prize=prize,
                   prize_f=prize_f, must=must, pats=pats, grouped=grouped,
                   day_vehicles=day_vehicles, demand=demand, avail=avail, open_=open_,
@@ -227,12 +244,18 @@ def _visited_days(sol: _Sol, n: int) -> list[set[int]]:
 
 
 def _objective(m: _Model, sol: _Sol) -> int:
+    """Scaled objective plus a large penalty for load or (travel + service) time in excess."""
     tot = 0
-    for (v, _), r in sol.routes.items():
+    for (v, d), r in sol.routes.items():
         if r:
-            dep = m.p.vehicles[v].depot
+            veh = m.p.vehicles[v]
+            dep = veh.depot
             locs = [dep, *r, dep]
             tot += int(m.cost[locs[:-1], locs[1:]].sum())
+            if veh.capacity is not None:
+                tot += int(HARD_FACTOR * m.pen_load * max(0, int(m.demand[r].sum()) - veh.capacity))
+            used = int(m.dur[locs[:-1], locs[1:]].sum() + m.service[r].sum())
+            tot += int(HARD_FACTOR * m.pen_time * max(0, used - m.avail[v][d]))
     vis = _visited_days(sol, m.n)
     req = m.p.required
     for i in range(m.n):
@@ -251,9 +274,10 @@ def _objective(m: _Model, sol: _Sol) -> int:
 class _Loads:
     """Per-route load bookkeeping for insertion estimates (time windows ignored)."""
 
-    def __init__(self, m: _Model, sol: _Sol) -> None:
+    def __init__(self, m: _Model, sol: _Sol, factor: float = 1.0) -> None:
         self.m = m
         self.sol = sol
+        self.factor = factor  # multiplies the excess penalties (large = nearly hard limits)
         self.time: dict[tuple[int, int], int] = {}
         self.load: dict[tuple[int, int], int] = {}
         for key in sol.routes:
@@ -267,8 +291,13 @@ class _Loads:
         self.time[key] = int(m.dur[locs[:-1], locs[1:]].sum() + m.service[r].sum()) if r else 0
         self.load[key] = int(m.demand[r].sum()) if r else 0
 
-    def best_insertion(self, i: int, d: int, slack: float = 1.0) -> tuple[int, tuple[int, int] | None, int]:
-        """Cheapest insertion of ``i`` on day ``d``: (cost delta, route key, position)."""
+    def best_insertion(self, i: int, d: int) -> tuple[int, tuple[int, int] | None, int]:
+        """Cheapest insertion of ``i`` on day ``d``: (cost delta + penalties, route key, position).
+
+        Capacity and shift time are soft here (penalised per unit of excess, like the router's
+        penalty manager), so that full routes still give a usable estimate; a maximum number of
+        visits is hard.
+        """
         m = self.m
         best = (COST_CAP, None, -1)
         if not m.alive[i, d]:
@@ -279,22 +308,23 @@ class _Loads:
             r = self.sol.routes.setdefault(key, [])
             if key not in self.time:
                 self.refresh(key)
-            if veh.capacity is not None and self.load[key] + m.demand[i] > veh.capacity:
-                continue
             if veh.max_visits is not None and len(r) + 1 > veh.max_visits:
                 continue
+            pen = 0
+            if veh.capacity is not None:
+                pen += m.pen_load * (max(0, self.load[key] + int(m.demand[i]) - veh.capacity)
+                                     - max(0, self.load[key] - veh.capacity))
             dep = veh.depot
             a = np.array([dep, *r], dtype=np.int64)
             b = np.array([*r, dep], dtype=np.int64)
             dc = m.cost[a, i] + m.cost[i, b] - m.cost[a, b]
             dt = m.dur[a, i] + m.dur[i, b] - m.dur[a, b] + m.service[i]
-            ok = self.time[key] + dt <= m.avail[v][d] * slack
-            if not ok.any():
-                continue
-            dc = np.where(ok, dc, COST_CAP)
-            k = int(np.argmin(dc))
-            if dc[k] < best[0]:
-                best = (int(dc[k]), key, k)
+            av = m.avail[v][d]
+            over = np.maximum(self.time[key] + dt - av, 0) - max(self.time[key] - av, 0)
+            tot = dc + self.factor * (pen + m.pen_time * over)
+            k = int(np.argmin(tot))
+            if tot[k] < best[0]:
+                best = (int(min(tot[k], COST_CAP)), key, k)
         return best
 
     def removal_saving(self, i: int, key: tuple[int, int]) -> int:
@@ -362,7 +392,7 @@ def _apply_pattern(m: _Model, ld: _Loads, sol: _Sol, i: int, pat: tuple[int, ...
 def _construct(m: _Model, rng: np.random.Generator) -> _Sol:
     sol = _Sol(routes={(v, d): [] for d in range(m.T) for v in m.day_vehicles[d]},
                pattern=[None] * m.n)
-    ld = _Loads(m, sol)
+    ld = _Loads(m, sol, factor=HARD_FACTOR)
     req = np.asarray(m.p.required)
     order = sorted(range(m.n), key=lambda i: (-int(req[i]), -int(m.prize[i]), float(rng.random())))
     for i in order:
@@ -378,8 +408,9 @@ def _construct(m: _Model, rng: np.random.Generator) -> _Sol:
 
 
 def _pattern_moves(m: _Model, sol: _Sol, rng: np.random.Generator, movable: list[int],
-                   perturb: int) -> int:
-    """Greedy improving pattern changes (estimated); else ``perturb`` random forced changes."""
+                   perturb: int, force: bool = False) -> int:
+    """Greedy improving pattern changes (estimated); else (or if ``force``) ``perturb`` random
+    customers moved to their best other pattern (perturbation)."""
     ld = _Loads(m, sol)
     where = _where(sol, m.n)
     cands = []
@@ -398,7 +429,7 @@ def _pattern_moves(m: _Model, sol: _Sol, rng: np.random.Generator, movable: list
     cands.sort()
     applied = 0
     for delta, _, i, _pat in cands:
-        if delta >= 0:
+        if delta >= 0 or force:
             break
         # re-evaluate against the current routes
         where = _where(sol, m.n)
@@ -425,6 +456,95 @@ def _pattern_moves(m: _Model, sol: _Sol, rng: np.random.Generator, movable: list
     return applied
 
 
+def _exact_pattern_search(m: _Model, enc: _Encoder, sol: _Sol, rng: np.random.Generator,
+                          movable: list[int], backend: str, deadline: float | None,
+                          max_evals: int) -> tuple[_Sol, int, int]:
+    """First-improvement pattern changes, each evaluated by re-optimising the affected days.
+
+    Candidates (customer, pattern) are ranked by the insertion estimate; for each, the days whose
+    visits change are rebuilt (removal, cheapest insertion) and improved by one local-search
+    descent of the backend; the change is kept if the exact objective decreases.
+    Returns (solution, evaluations, applied).
+    """
+    ld = _Loads(m, sol)
+    ld0 = _Loads(m, sol, factor=0.0)
+    where = _where(sol, m.n)
+    cands: list[tuple[float, float, tuple[tuple[int, tuple[int, ...]], ...]]] = []
+    raw: dict[tuple[int, tuple[int, ...]], int] = {}
+    for i in movable:
+        cache: dict[int, int] = {}
+        cache0: dict[int, int] = {}
+        cur = _pattern_cost(m, ld, i, sol.pattern[i], where[i], cache)
+        cur0 = _pattern_cost(m, ld0, i, sol.pattern[i], where[i], cache0)
+        for pat in m.pats[i]:
+            if pat == sol.pattern[i]:
+                continue
+            c = _pattern_cost(m, ld, i, pat, where[i], cache)
+            cands.append((c - cur, float(rng.random()), ((i, pat),)))
+            raw[(i, pat)] = _pattern_cost(m, ld0, i, pat, where[i], cache0) - cur0
+    # swaps: i takes pattern q of a nearby j, j takes i's pattern (relieves a full day)
+    by_pat: dict[tuple[int, ...], list[int]] = {}
+    for j in movable:
+        if sol.pattern[j] is not None:
+            by_pat.setdefault(sol.pattern[j], []).append(j)
+    for i in movable:
+        pi = sol.pattern[i]
+        if pi is None:
+            continue
+        for q, js in by_pat.items():
+            if q == pi or (i, q) not in raw:
+                continue
+            js2 = [j for j in js if j != i and pi in m.pats[j] and (j, pi) in raw]
+            if not js2:
+                continue
+            js2.sort(key=lambda j: (int(m.cost[i, j]), j))
+            for j in js2[:SWAP_NEIGHBOURS]:
+                if i < j or (j, pi) not in raw:
+                    est = raw[(i, q)] + raw[(j, pi)]
+                    cands.append((est, float(rng.random()), ((i, q), (j, pi))))
+    cands.sort()
+    evals = applied = 0
+    for _est, _, move in cands[:max_evals]:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        if any(pat == sol.pattern[i] for i, pat in move):
+            continue
+        evals += 1
+        trial = sol.copy()
+        tl = _Loads(m, trial)
+        before = _where(trial, m.n)
+        for i, pat in move:
+            _apply_pattern(m, tl, trial, i, pat, _where(trial, m.n)[i])
+        after = _where(trial, m.n)
+        changed = sorted({d for i, _ in move for d in set(before[i]) ^ set(after[i])})
+        ok = True
+        if GLOBAL_EVAL and backend == "pyvrp":
+            e = enc.encode(trial)
+            rs = improve_routes(e.problem, _to_routes(e, trial), backend=backend,
+                                seed=int(rng.integers(2**31)))
+            ok = rs.feasible
+            if ok:
+                trial = _from_routes(m, e, rs.routes, trial)
+            changed = []
+        for d in changed:
+            e = enc.encode(trial, days=[d])
+            if not e.problem.clients:
+                continue
+            rs = improve_routes(e.problem, _to_routes(e, trial), backend=backend,
+                                seed=int(rng.integers(2**31)))
+            if not rs.feasible:
+                ok = False
+                break
+            trial = _from_routes(m, e, rs.routes, trial, days=[d])
+        if not ok:
+            continue
+        trial.obj = _objective(m, trial)
+        if trial.obj < sol.obj:
+            sol = trial
+            applied += 1
+    return sol, evals, applied
+
+
 # --------------------------------------------------------------------------------------------
 # Encoding for the routing backends
 # --------------------------------------------------------------------------------------------
@@ -444,7 +564,8 @@ class _Encoder:
     vtypes: list[tuple[int, list[int]]] = field(default_factory=list)
     rtypes: list[RoutingVehicleType] = field(default_factory=list)
     dims: tuple[str, ...] = ()
-    offset: bool = True
+    master_copies: list[tuple[int, int]] | None = None
+    master_lists: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         m = self.m
@@ -532,10 +653,46 @@ class _Encoder:
             allv = self.vehicle_types(False)
             vts = [allv[k] for k in keep]
             vmap = [self.vtypes[k] for k in keep]
+        neighbours = self.neighbours(copies) if day_offset else None
         prob = RoutingProblem(duration=m.dur, cost=m.cost, clients=tuple(clients),
-                              vehicle_types=tuple(vts), groups=tuple(groups))
+                              vehicle_types=tuple(vts), groups=tuple(groups), neighbours=neighbours)
         return _Encoding(problem=prob, copies=copies,
                          index={c: k for k, c in enumerate(copies)}, vtypes=vmap)
+
+
+    def neighbours(self, copies: list[tuple[int, int]]) -> tuple[tuple[int, ...], ...] | None:
+        """Granular neighbourhood of the active copies, filtered from a master list computed
+        once over every possible copy (:func:`solvers.routing.slot_neighbours`)."""
+        m = self.m
+        if self.master_copies is None:
+            mc: list[tuple[int, int]] = []
+            clients: list[RoutingClient] = []
+            groups: list[RoutingGroup] = []
+            for i in range(m.n):
+                days = sorted({d for q in m.pats[i] for d in q if m.alive[i, d]})
+                if not days or int(m.p.required[i]) == 0:
+                    continue
+                if m.grouped[i]:
+                    groups.append(RoutingGroup(clients=tuple(range(len(clients), len(clients) + len(days))),
+                                               required=False))
+                for d in days:
+                    mc.append((i, d))
+                    clients.append(self.client(i, d, 1, False, True))
+            master = RoutingProblem(duration=m.dur, cost=m.cost, clients=tuple(clients),
+                                    vehicle_types=tuple(self.vehicle_types(True)), groups=tuple(groups),
+                                    num_neighbours=MASTER_NEIGHBOURS)
+            self.master_copies = mc
+            self.master_lists = slot_neighbours(master)
+        if self.master_lists is None:
+            return None
+        midx = {c: k for k, c in enumerate(self.master_copies)}
+        aidx = {c: k for k, c in enumerate(copies)}
+        mc = self.master_copies
+        out = []
+        for c in copies:
+            lst = self.master_lists[midx[c]]
+            out.append(tuple(aidx[mc[x]] for x in lst if mc[x] in aidx))
+        return tuple(out)
 
 
 def _to_routes(enc: _Encoding, sol: _Sol) -> tuple[RoutingRoute, ...]:
@@ -728,7 +885,7 @@ def _diagnose(m: _Model, sol: _Sol, i: int, d: int) -> tuple[Reason, str]:
 
 
 def _round_iterations(m: _Model, n_copies: int) -> int:
-    return int(min(4000, max(500, 2 * n_copies)))
+    return int(min(4000, max(200, 2 * n_copies)))
 
 
 def solve(
@@ -753,7 +910,7 @@ def solve(
         ``"pyvrp"`` (default: whole-horizon routing with day choice by the router) or
         ``"ortools"`` (day-by-day routing; day choice only by pattern moves).
     round_iterations:
-        Backend iterations per round (default: ``min(4000, max(500, 2 * copies))``).
+        Backend iterations per round (default: ``min(4000, max(200, 2 * copies))``).
 
     Returns
     -------
@@ -778,6 +935,7 @@ def solve(
     rounds = 0
     iterations = 0
     moves = 0
+    evals = 0
     accepted = 0
     t_final_reserve = 0.0 if stop.time_limit_s is None else min(0.1 * stop.time_limit_s, 5.0)
     n_clients = 0
@@ -792,14 +950,39 @@ def solve(
             remaining = max(remaining, 0.05)
         cur = best.copy() if rounds > 0 else sol
         if rounds > 0 and movable:
-            moves += _pattern_moves(m, cur, rng, movable, perturb=int(rng.integers(1, 6)))
-        elif rounds > 0 and not movable and backend == "pyvrp" and stop.max_iterations is None:
-            pass  # nothing to move: the next round just continues the routing search
+            deadline = None
+            if stop.time_limit_s is not None:
+                deadline = time.perf_counter() + 0.5 * remaining
+            ap = 0
+            while True:  # passes until no improving move (or budget)
+                cur, ev, ap1 = _exact_pattern_search(m, enc, cur, rng, movable, backend, deadline,
+                                                     max_evals=PATTERN_EVALS)
+                evals += ev
+                iterations += ev
+                ap += ap1
+                if ap1 == 0 or (deadline is not None and time.perf_counter() > deadline):
+                    break
+                if stop.max_iterations is not None and iterations >= stop.max_iterations:
+                    break
+            moves += ap
+            if ap and cur.obj < best.obj:
+                best = cur.copy()
+            if ap == 0:
+                moves += _pattern_moves(m, cur, rng, movable, perturb=int(rng.integers(1, 6)),
+                                        force=True)
+            if stop.max_iterations is not None and iterations >= stop.max_iterations:
+                break
+            if stop.time_limit_s is not None:
+                remaining = max(stop.time_limit_s - clock.elapsed() - t_final_reserve, 0.05)
         it = round_iterations
         if backend == "pyvrp":
             e = enc.encode(cur)
             n_clients = len(e.problem.clients)
             it = it or _round_iterations(m, n_clients)
+            if not movable:
+                # nothing for the pattern search to do: one long routing run keeps the
+                # router's penalty and acceptance state
+                it = 10**9 if stop.max_iterations is None else stop.max_iterations
             if stop.max_iterations is not None:
                 it = min(it, stop.max_iterations - iterations)
             rs = solve_routing(e.problem, backend="pyvrp", seed=int(rng.integers(2**31)),
@@ -848,7 +1031,7 @@ def solve(
     _final_insert(m, sol)
     return _result(m, sol, stats={
         "backend": backend, "rounds": rounds, "iterations": iterations, "pattern_moves": moves,
-        "accepted_rounds": accepted, "initial_objective": initial_obj / m.scale,
+        "accepted_rounds": accepted, "pattern_evaluations": evals, "initial_objective": initial_obj / m.scale,
         "router_objective": best.obj / m.scale, "runtime_s": clock.elapsed(),
         "routing_clients": n_clients, "seed": seed,
     })
@@ -885,8 +1068,10 @@ def _result(m: _Model, sol: _Sol, stats: dict) -> ScheduleResult:
         need = int(p.required[i])
         days = sorted(vis[i])
         pat = sol.pattern[i]
-        if m.grouped[i] or pat is None:
-            pat = tuple(days) if days else None
+        if not days:
+            pat = None  # no visit planned: no pattern assigned
+        elif m.grouped[i] or pat is None:
+            pat = tuple(days)
             if pat is not None and pat not in m.pats[i]:
                 pat = next((q for q in m.pats[i] if set(days) <= set(q)), pat)
         patterns.append(pat)

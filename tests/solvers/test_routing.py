@@ -1,0 +1,153 @@
+"""Routing adapters (PyVRP, OR-Tools) against brute force on tiny VRPTWs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from solvers.common import Stop
+from solvers.routing import (
+    RoutingClient,
+    RoutingGroup,
+    RoutingProblem,
+    RoutingResult,
+    RoutingVehicleType,
+    improve_routes,
+    route_cost,
+    solve_routing,
+)
+
+STOP = Stop(time_limit_s=None, max_iterations=300)
+BACKENDS = ["pyvrp", "ortools"]
+
+
+def _matrix(xy: np.ndarray) -> np.ndarray:
+    return np.rint(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))).astype(np.int64)
+
+
+def _tiny(seed: int, *, tw: bool = True, vehicles: int = 2, cap: int = 10) -> RoutingProblem:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(6, 2))  # location 0 = depot
+    dur = _matrix(xy)
+    clients = []
+    for i in range(1, 6):
+        e = int(rng.integers(0, 150)) if tw else 0
+        clients.append(RoutingClient(location=i, service_s=10, tw_early=e, tw_late=e + 120 if tw else 10**6,
+                                     demand=(int(rng.integers(1, 5)),)))
+    vt = RoutingVehicleType(start_depot=0, end_depot=0, count=vehicles, tw_early=0, tw_late=600,
+                            capacity=(cap,))
+    return RoutingProblem(duration=dur, clients=tuple(clients), vehicle_types=(vt,))
+
+
+def _feasible(p: RoutingProblem, seq: tuple[int, ...]) -> bool:
+    vt = p.vehicle_types[0]
+    t, prev, load = vt.tw_early, vt.start_depot, 0
+    for c in seq:
+        cl = p.clients[c]
+        t = max(t + int(p.duration[prev, cl.location]), cl.tw_early)
+        if t > cl.tw_late:
+            return False
+        t += cl.service_s
+        load += cl.demand[0]
+        prev = cl.location
+    return load <= vt.capacity[0] and t + int(p.duration[prev, vt.end_depot]) <= vt.tw_late
+
+
+def _brute(p: RoutingProblem) -> float:
+    n = len(p.clients)
+    vt = p.vehicle_types[0]
+    best_route: dict[frozenset, float] = {}
+    for k in range(n + 1):
+        for sub in itertools.combinations(range(n), k):
+            b = float("inf") if sub else 0.0
+            for perm in itertools.permutations(sub):
+                if _feasible(p, perm):
+                    locs = [vt.start_depot, *(p.clients[c].location for c in perm), vt.end_depot]
+                    b = min(b, float(sum(p.duration[a, c] for a, c in itertools.pairwise(locs))))
+            best_route[frozenset(sub)] = b
+    best = float("inf")
+    for assign in itertools.product(range(vt.count), repeat=n):
+        tot = sum(best_route[frozenset(c for c in range(n) if assign[c] == v)] for v in range(vt.count))
+        best = min(best, tot)
+    return best
+
+
+def _check(p: RoutingProblem, r: RoutingResult) -> None:
+    assert r.feasible
+    for rt in r.routes:
+        assert _feasible(p, rt.clients)
+    seen = sorted(c for rt in r.routes for c in rt.clients)
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_brute_force_vrptw(backend: str, seed: int) -> None:
+    p = _tiny(seed)
+    opt = _brute(p)
+    if opt == float("inf"):
+        pytest.skip("instance infeasible")
+    r = solve_routing(p, backend=backend, stop=STOP, seed=1)
+    _check(p, r)
+    assert sorted(c for rt in r.routes for c in rt.clients) == list(range(5))
+    assert r.cost == pytest.approx(opt)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_prizes_and_groups(backend: str) -> None:
+    xy = np.array([[0.0, 0], [10, 0], [0, 10], [500, 500], [20, 0], [0, 20]])
+    dur = _matrix(xy)
+    clients = (
+        RoutingClient(location=1),
+        RoutingClient(location=2),
+        RoutingClient(location=3, prize=50, required=False),  # far: not worth 50
+        RoutingClient(location=4, prize=0, required=False),  # group member A
+        RoutingClient(location=5, prize=0, required=False),  # group member B
+    )
+    vt = RoutingVehicleType(start_depot=0, end_depot=0, count=1)
+    p = RoutingProblem(duration=dur, clients=clients, vehicle_types=(vt,),
+                       groups=(RoutingGroup(clients=(3, 4), required=True),))
+    r = solve_routing(p, backend=backend, stop=STOP, seed=1)
+    visited = {c for rt in r.routes for c in rt.clients}
+    assert {0, 1} <= visited and 2 not in visited
+    assert len(visited & {3, 4}) == 1  # exactly one of the mutually exclusive pair
+    assert r.cost == sum(route_cost(p, rt) for rt in r.routes) + 50
+    # a big prize makes the far client worth visiting
+    big = RoutingProblem(duration=dur, clients=(*clients[:2], RoutingClient(location=3, prize=10**5, required=False)),
+                         vehicle_types=(vt,))
+    r = solve_routing(big, backend=backend, stop=STOP, seed=1)
+    assert {c for rt in r.routes for c in rt.clients} == {0, 1, 2}
+
+
+def test_pyvrp_deterministic_and_warm_start() -> None:
+    p = _tiny(7, tw=False, vehicles=3)
+    a = solve_routing(p, backend="pyvrp", stop=STOP, seed=3)
+    b = solve_routing(p, backend="pyvrp", stop=STOP, seed=3)
+    assert a.routes == b.routes and a.cost == b.cost
+    c = improve_routes(p, a.routes, backend="pyvrp")
+    assert c.cost <= a.cost
+    d = solve_routing(p, backend="ortools", stop=STOP, initial=a.routes)
+    assert d.cost <= a.cost + 1e-9
+
+
+def test_ortools_break_respected() -> None:
+    xy = np.array([[0.0, 0], [50, 0], [0, 50]])
+    dur = _matrix(xy)
+    clients = (RoutingClient(location=1, service_s=30), RoutingClient(location=2, service_s=30))
+    vt = RoutingVehicleType(start_depot=0, end_depot=0, tw_early=0, tw_late=400, breaks=((60, 90, 100),))
+    p = RoutingProblem(duration=dur, clients=clients, vehicle_types=(vt,))
+    r = solve_routing(p, backend="ortools", stop=STOP)
+    assert r.feasible and len(r.routes) == 1
+    # 50 + 30 + 71 + 30 + 50 = 231 travel+service; +100 break = 331 <= 400
+    tight = RoutingProblem(duration=dur, clients=clients,
+                           vehicle_types=(RoutingVehicleType(start_depot=0, end_depot=0, tw_early=0, tw_late=300,
+                                                             breaks=((60, 90, 100),)),))
+    r = solve_routing(tight, backend="ortools", stop=STOP)
+    assert not r.feasible or len({c for rt in r.routes for c in rt.clients}) < 2
+
+
+def test_unknown_backend() -> None:
+    with pytest.raises(ValueError):
+        solve_routing(_tiny(1), backend="gurobi", stop=STOP)

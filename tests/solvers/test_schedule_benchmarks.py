@@ -1,0 +1,61 @@
+"""Smoke tests of the benchmark readers/evaluators on the shared instances (skipped if absent)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from solvers.common import Stop
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+needs_data = pytest.mark.skipif(not SHARED.exists(), reason="../shared/benchmarks not present")
+
+
+@needs_data
+def test_pvrp_small_instance_feasible() -> None:
+    from benchmarks.pvrp import evaluate, read_instance, result_routes, to_problem
+    from solvers.schedule import solve
+
+    path = SHARED / "pvrp-cordeau" / "instances" / "p14.txt"
+    if not path.exists():
+        pytest.skip("p14 missing")
+    inst = read_instance(path)
+    res = solve(to_problem(inst), stop=Stop(time_limit_s=None, max_iterations=3000), seed=1)
+    ok, cost, errors = evaluate(inst, result_routes(inst, res))
+    assert ok, errors
+    assert not res.unplanned
+    assert cost == pytest.approx(res.objective, rel=1e-9)
+    assert cost <= 954.81 * 1.05  # best known 954.81
+
+
+@needs_data
+def test_vrptw_readers_and_backends() -> None:
+    from benchmarks.vrptw import SOLOMON, UCHOA, evaluate, read_solomon, read_uchoa
+    from solvers.routing import solve_routing
+
+    p, meta = read_solomon(SOLOMON / "instances" / "C101.txt")
+    r = solve_routing(p, backend="pyvrp", stop=Stop(time_limit_s=None, max_iterations=300), seed=1)
+    ok, cost, why = evaluate(p, r)
+    assert ok, why
+    assert cost / meta["scale"] <= 827.3 * 1.10
+    p, meta = read_uchoa(UCHOA / "instances" / "X-n101-k25.vrp")
+    r = solve_routing(p, backend="ortools", stop=Stop(time_limit_s=None, max_iterations=200), seed=1)
+    ok, cost, why = evaluate(p, r)
+    assert ok, why
+
+
+def test_calendar_generator_small() -> None:
+    from benchmarks.calendar import make_territory
+    from solvers.schedule import solve
+    from solvers.schedule.verify import verify
+
+    p = make_territory(40, seed=2)
+    r = solve(p, stop=Stop(time_limit_s=None, max_iterations=800), seed=1)
+    assert not verify(p, r)
+    assert sum(len(rt.stops) for rt in r.routes) + len(r.unplanned) == int(p.required.sum())
