@@ -19,6 +19,10 @@ Retailer columns (canonical name, accepted aliases in brackets)::
 Manager columns: ``manager_id [id]``, ``lon``, ``lat`` (the base), ``team``, and optionally
 ``name``, ``shift_start``, ``shift_end``, ``districts`` (``;``-separated district ids the manager
 serves today), ``max_visits_per_day``.
+
+With ``regions: {column: ...}`` in the scenario both files need that column (the region of each
+row, read into ``region``); with ``regions.select`` only that region's rows are read (``planner
+batch`` plans each region this way) and locks of retailers of other regions are ignored.
 """
 
 from __future__ import annotations
@@ -274,6 +278,35 @@ def _ids(raw: RawTable, col: str | None, label: str, problems: ProblemCollector)
     return ids
 
 
+def _select_region(raw: RawTable, scenario: Scenario, problems: ProblemCollector) -> tuple[RawTable | None, np.ndarray]:
+    """The ``regions.column`` values of ``raw``; with ``regions.select`` only that region's rows (their
+    row labels kept, so messages still name the line in the file). ``(None, ...)`` on a problem."""
+    reg = scenario.regions
+    if reg is None:
+        return raw, np.array([""] * len(raw.frame), dtype=object)
+    cols = {c.lower(): c for c in raw.frame.columns}
+    col = cols.get(reg.column.lower())
+    if col is None:
+        problems.add(raw.name, f"column {reg.column!r} (regions.column) is missing; columns are: "
+                     f"{', '.join(raw.frame.columns)}", field=reg.column)
+        return None, np.array([], dtype=object)
+    values = raw.frame[col].astype(str).str.strip().to_numpy(dtype=object)
+    if reg.select is None:
+        for k in np.flatnonzero(values == ""):
+            problems.add(raw.name, "region is missing", row=int(raw.rows[k]), field=col)
+        return raw, values
+    keep = values == reg.select
+    if not keep.any():
+        found = sorted(set(values) - {""})
+        problems.add(raw.name, f"no rows of region {reg.select!r} (column {col!r}); regions in the file: "
+                     f"{', '.join(found[:20])}{' ...' if len(found) > 20 else ''}", field=col)
+        return None, np.array([], dtype=object)
+    lonlat = None if raw.geometry_lonlat is None else (raw.geometry_lonlat[0][keep], raw.geometry_lonlat[1][keep])
+    geom = None if raw.geometry is None else raw.geometry[keep].reset_index(drop=True)
+    sub = RawTable(raw.name, raw.frame[keep].reset_index(drop=True), raw.rows[keep], raw.encoding, lonlat, geom)
+    return sub, values[keep]
+
+
 def _text(raw: RawTable, colmap: dict[str, str], canon: str) -> np.ndarray:
     if canon not in colmap:
         return np.array([""] * len(raw.frame), dtype=object)
@@ -288,8 +321,9 @@ class Dataset:
 
     ``retailers`` columns: retailer_id, name, lon, lat, x, y, class, tier, sales_volume,
     opening_hours (text), hours (parsed :data:`planner.hours.Week` or None), district, market,
-    current_manager, service_s, row. ``managers`` columns: manager_id, name, lon, lat, x, y, team,
-    shift_start_s, shift_end_s, districts (tuple), max_visits_per_day, row.
+    current_manager, service_s, region, row. ``managers`` columns: manager_id, name, lon, lat, x, y, team,
+    shift_start_s, shift_end_s, districts (tuple), max_visits_per_day, region, row. ``region`` is the
+    ``regions.column`` value ("" without one).
     """
 
     retailers: pd.DataFrame
@@ -307,7 +341,9 @@ class Dataset:
 
 def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -> pd.DataFrame:
     inp = scenario.inputs
-    raw = read_table(path, encoding=inp.encoding, layer=inp.layer)
+    raw, region = _select_region(read_table(path, encoding=inp.encoding, layer=inp.layer), scenario, problems)
+    if raw is None:
+        return pd.DataFrame()
     before = len(problems.problems)
     cmap = _map_columns(raw, RETAILER_ALIASES, inp.columns, ["retailer_id", "lon", "lat", "class"], problems)
     if len(problems.problems) > before:
@@ -345,6 +381,7 @@ def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -
         "market": _text(raw, cmap, "market"),
         "current_manager": _text(raw, cmap, "current_manager"),
         "service_s": service_s,
+        "region": region,
         "row": raw.rows,
     })
     df.attrs["file"] = raw.name
@@ -354,7 +391,9 @@ def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -
 
 def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) -> pd.DataFrame:
     inp = scenario.inputs
-    raw = read_table(path, encoding=inp.encoding, layer=None)
+    raw, region = _select_region(read_table(path, encoding=inp.encoding, layer=None), scenario, problems)
+    if raw is None:
+        return pd.DataFrame()
     before = len(problems.problems)
     cmap = _map_columns(raw, MANAGER_ALIASES, {}, ["manager_id", "lon", "lat"], problems)
     if len(problems.problems) > before:
@@ -397,6 +436,7 @@ def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) ->
         "shift_end_s": np.array(ends, dtype=np.int64),
         "districts": pd.Series(dists, dtype=object),
         "max_visits_per_day": mv,
+        "region": region,
         "row": raw.rows,
     })
     df.attrs["file"] = raw.name
@@ -455,9 +495,12 @@ def load_dataset(loaded: LoadedScenario) -> Dataset:
     rname, mname = retailers.attrs["file"], managers.attrs["file"]
     mids = set(managers["manager_id"])
     for k in np.flatnonzero((retailers["current_manager"] != "").to_numpy() & ~retailers["current_manager"].isin(mids).to_numpy()):
-        problems.add(rname, f"current_manager {retailers['current_manager'].iat[k]!r} is not in {mname}",
+        problems.add(rname, f"current_manager {retailers['current_manager'].iat[k]!r} is not in {mname}"
+                     + (f" (region {sc.regions.select!r})" if sc.regions is not None and sc.regions.select else ""),
                      row=int(retailers["row"].iat[k]), field="current_manager")
     rid_set = set(retailers["retailer_id"])
+    if sc.regions is not None and sc.regions.select is not None:  # locks of other regions' retailers
+        locked_raw = {r: m for r, m in locked_raw.items() if r in rid_set}
     lname = paths["locked"].name if "locked" in paths else ""
     for r, m in locked_raw.items():
         if r not in rid_set:

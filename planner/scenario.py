@@ -193,6 +193,15 @@ class Output(_Strict):
     folder: Path = Field(default=Path("plans"), description="plan store: every run adds a new plan folder here")
 
 
+class Regions(_Strict):
+    """Independent regions in one retailer file (planned one by one by ``planner batch``)."""
+
+    column: str = Field(min_length=1, description="column of the retailer file (and of the managers file) that splits "
+                        "the data into independent regions: each region is planned on its own, with its own managers")
+    select: str | None = Field(default=None, description="plan only the retailers and managers of this region "
+                               "(planner batch sets it in each region's copy of the scenario)")
+
+
 class Scenario(_Strict):
     name: str
     description: str = ""
@@ -205,6 +214,7 @@ class Scenario(_Strict):
     schedule: Schedule = Field(default_factory=Schedule)
     solver: Solver = Field(default_factory=Solver)
     output: Output = Field(default_factory=Output)
+    regions: Regions | None = Field(default=None, description="e.g. {column: region}: independent regions by a column")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
