@@ -286,6 +286,51 @@ def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (wi
 
 
 @app.command()
+def batch(scenarios: Annotated[list[Path], typer.Argument(help="scenario YAML files (a scenario with regions.column "
+                                                          "is split into its regions)")],
+          out_dir: Annotated[Path, typer.Option("--out", help="folder of the region plan folders (re-run to resume)")] = Path("batch"),
+          workers: Annotated[int | None, typer.Option("--workers", help="local worker processes (default: one per core)")] = None,
+          scheduler: Annotated[str | None, typer.Option("--scheduler", help="address of a running Dask scheduler, "
+                                                        "e.g. tcp://10.0.0.5:8786 (default: a local cluster)")] = None,
+          seed: Annotated[int | None, typer.Option(help="random seed (default: each scenario's)")] = None,
+          baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="also the administrative baseline")] = True,
+          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False) -> None:
+    """Plan many regions or scenarios on Dask (local cluster or --scheduler); resumable; summary table."""
+    from planner.batch import run_batch
+
+    with _user_errors():
+        try:
+            res = run_batch(scenarios, out_dir, workers=workers, scheduler=scheduler, seed=seed, with_baseline=baseline,
+                            progress=RichProgress(quiet))
+        except KeyboardInterrupt:
+            console.print("[red]interrupted[/red]: finished regions are kept; run the same command again to continue")
+            raise typer.Exit(130) from None
+        t = Table(title=f"Batch {res.out} ({res.elapsed_s:.0f} s)")
+        for c in ("region", "status", "retailers", "managers", "imbalance", "travel share", "unplanned", "time (s)", "error"):
+            t.add_column(c, justify="left" if c in ("region", "status", "error") else "right")
+        style = {"done": "green", "kept": "cyan", "invalid": "yellow", "failed": "red"}
+
+        def pct(v):
+            return "-" if v is None or v != v else f"{100 * v:.1f} %"
+
+        def num(v, fmt="{:,}"):
+            return "-" if v is None or v != v else fmt.format(v)
+
+        for r in res.results:
+            first = r.error.splitlines()[0] if r.error else ""
+            t.add_row(_escape(r.region), f"[{style.get(r.status, '')}]{r.status}[/]", num(r.retailers), num(r.managers),
+                      pct(r.imbalance), pct(r.travel_share), num(r.unplanned_visits), num(r.time_s, "{:.1f}"),
+                      _escape(first[:40] + ("..." if len(first) > 40 else "")))
+        out.print(t)
+        for r in res.results:
+            if r.error:
+                out.print(f"{r.region}: {r.error}", markup=False, soft_wrap=True)
+        out.print(f"summary: {res.out / 'batch_summary.csv'} (and .json)", soft_wrap=True)
+        if res.exit_code:
+            raise typer.Exit(res.exit_code)
+
+
+@app.command()
 def generate(retailers: Annotated[int, typer.Option("--retailers", help="number of retailers")] = 3000,
              managers: Annotated[int, typer.Option("--managers", help="number of managers")] = 15,
              seed: Annotated[int, typer.Option(help="random seed")] = 1,

@@ -553,7 +553,7 @@ def _summary(ctx, prev: PreviousPlan, setup: RezoneSetup, terr, plan: Plan, stat
                       "class_changed": setup.class_changed},
         "managers": {"kept": list(setup.managers_kept), "left": list(setup.managers_left),
                      "joined": list(setup.managers_joined)},
-        "design_imbalance": design_imbalance(ctx, terr),
+        "design_imbalance": plan.kpis["global"].get("design_imbalance", design_imbalance(ctx, terr)),
         "imbalance": plan.kpis["global"].get("imbalance"),
         "travel_share": plan.kpis["global"].get("travel_share"),
         "weekday_kept": wk,
