@@ -253,24 +253,30 @@ def map_previous(ctx: runmod.Context, prev: PreviousPlan, *, key_weight: float =
             forced[i] = "locked"
         initial[i] = index[m]
     # joining managers: a territory grown around the base, an equal share of the workload
-    wl = ctx.work.total_s.astype(float)
-    target = float(wl.sum()) / max(len(slots), 1)
-    taken = locked.copy()
-    for m in joined:
-        k = index[m]
-        t = ctx.travel.soft.from_sources(np.array([slots[k].base_loc]))[0, :R].astype(float)
-        order = np.argsort(t, kind="stable")
-        acc = 0.0
-        for i in order.tolist():
-            if acc >= target:
-                break
-            if taken[i] or t[i] >= 1e12:
-                continue
-            taken[i] = True
-            if continuing[i] and forced[i] == "" and initial[i] != k:
-                forced[i] = "manager joined"
-            initial[i] = k
-            acc += wl[i]
+    if joined:
+        adj = runmod.adjacency(ctx)
+        nbrs: list[list[int]] = [[] for _ in range(R)]
+        for a_, b_ in adj.tolist():
+            nbrs[a_].append(b_)
+            nbrs[b_].append(a_)
+        wl = ctx.work.total_s.astype(float)
+        target = float(wl.sum()) / max(len(slots), 1)
+        taken = locked.copy()
+        for m in joined:
+            k = index[m]
+            t = ctx.travel.soft.from_sources(np.array([slots[k].base_loc]))[0, :R].astype(float)
+            before = initial.copy()
+            seed = grow_territory(t, nbrs, taken, wl, target)
+            taken[seed] = True
+            initial[seed] = k
+            # parts of other territories the new one cuts off from them join it too
+            for j in np.unique(before[before >= 0]).tolist():
+                for part in cut_off_parts(before, initial, j, nbrs):
+                    if any(initial[v] == k for u in part for v in nbrs[u]) and not locked[part].any():
+                        initial[part] = k
+                        taken[part] = True
+            moved = continuing & (initial == k) & (before != k) & (forced == "")
+            forced[moved] = "manager joined"
     key = r["class"].isin(sc.key_class_set).to_numpy()
     weights = np.where(key, float(key_weight), 1.0)
     w_cont = float(weights[continuing].sum())
@@ -285,6 +291,59 @@ def map_previous(ctx: runmod.Context, prev: PreviousPlan, *, key_weight: float =
                        managers_kept=kept, managers_left=left, managers_joined=joined,
                        new_retailers=int((~continuing).sum()), closed=closed, class_changed=class_changed,
                        weekday=previous_weekdays(prev, ctx.loaded))
+
+
+def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: np.ndarray, target: float) -> np.ndarray:
+    """A connected set of retailers grown from the one nearest the base, always adding the
+    untaken neighbour nearest to the base (travel time ``t``), until its workload reaches
+    ``target``."""
+    import heapq
+
+    free = np.flatnonzero(~taken & (t < 1e12))
+    if not len(free):
+        return np.array([], dtype=np.int64)
+    start = int(free[np.argmin(t[free])])
+    heap = [(float(t[start]), start)]
+    inside: set[int] = set()
+    acc = 0.0
+    while heap and acc < target:
+        _, i = heapq.heappop(heap)
+        if i in inside:
+            continue
+        inside.add(i)
+        acc += float(wl[i])
+        for j in nbrs[i]:
+            if j not in inside and not taken[j] and t[j] < 1e12:
+                heapq.heappush(heap, (float(t[j]), j))
+    return np.array(sorted(inside), dtype=np.int64)
+
+
+def cut_off_parts(before: np.ndarray, after: np.ndarray, j: int, nbrs: list[list[int]]) -> list[np.ndarray]:
+    """Pieces of territory ``j`` in ``after`` that are not its largest piece and were part of its
+    largest piece in ``before`` (i.e. cut off by the change)."""
+    def parts(x: np.ndarray) -> list[np.ndarray]:
+        units = set(np.flatnonzero(x == j).tolist())
+        out, seen = [], set()
+        for u in sorted(units):
+            if u in seen:
+                continue
+            stack, comp = [u], []
+            seen.add(u)
+            while stack:
+                a = stack.pop()
+                comp.append(a)
+                for b in nbrs[a]:
+                    if b in units and b not in seen:
+                        seen.add(b)
+                        stack.append(b)
+            out.append(np.array(sorted(comp), dtype=np.int64))
+        return sorted(out, key=len, reverse=True)
+
+    old, new = parts(before), parts(after)
+    if len(new) <= 1 or not old:
+        return []
+    main_before = set(old[0].tolist())
+    return [p for p in new[1:] if set(p.tolist()) <= main_before]
 
 
 # --- territories ----------------------------------------------------------------------------------
