@@ -1,0 +1,371 @@
+"""Labels and number/date formatting of the reports in English (``en``) and Chinese (``zh``).
+
+Every text a reader sees in ``report.html``, ``report.xlsx``, ``compare.html`` and ``compare.xlsx``
+comes from :data:`LABELS` through :meth:`Locale.t`; numbers, percentages, hours and dates are
+formatted by the locale's methods so that both languages read naturally (``12.3 %`` and
+``Mon 4 Jan 2027`` in English, ``12.3%`` and ``2027年1月4日 周一`` in Chinese). Data from the
+user's files (ids, names, class codes and labels, solver messages) is shown unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from planner.errors import PlannerError
+
+LANGS = ("en", "zh")
+
+# key -> (English, Chinese); ``{name}`` placeholders are filled by ``Locale.t(key, name=...)``
+LABELS: dict[str, tuple[str, str]] = {
+    # titles and header
+    "report_title": ("Plan report", "方案报告"),
+    "compare_title": ("Plan comparison", "方案对比"),
+    "kind_plan": ("Plan", "方案"),
+    "kind_baseline": ("Administrative baseline", "行政区划基准方案"),
+    "method_market": ("market-based territories", "按市场划分片区"),
+    "method_administrative": ("administrative districts (today's assignment)", "按行政区划（现行分配）"),
+    "seed": ("seed", "随机种子"),
+    "horizon": ("{weeks} weeks from {date}", "自{date}起 {weeks} 周"),
+    "made": ("made", "生成于"),
+    "valid": ("Checked independently: valid", "独立校验：通过"),
+    "invalid": ("Independent check found {n} problems", "独立校验发现 {n} 个问题"),
+    "not_validated": ("Not checked independently", "未经独立校验"),
+    "summary": ("Summary", "概要"),
+    "against_baseline": ("Plan against the administrative baseline (today's assignment, scheduled the same way)",
+                         "本方案与行政区划基准方案（现行分配，按同样方法排程）对比"),
+    "no_baseline": ("No administrative baseline in this plan folder.", "本方案文件夹中没有行政区划基准方案。"),
+    "baseline_short": ("administrative", "行政区划"),
+    "same_as_baseline": ("same as administrative", "与行政区划相同"),
+    "better": ("better", "更好"),
+    "worse": ("worse", "更差"),
+    "unchanged": ("unchanged", "不变"),
+    # KPIs
+    "kpi": ("KPI", "指标"),
+    "plan": ("Plan", "本方案"),
+    "baseline": ("Administrative", "行政区划基准"),
+    "change": ("Change", "变化"),
+    "imbalance": ("Workload imbalance", "工作量不均衡度"),
+    "imbalance_desc": ("how far the busiest manager's workload is above the average",
+                       "工作量最多的客户经理高出平均值的比例"),
+    "travel_share": ("Travel share", "路途时间占比"),
+    "travel_share_desc": ("share of working time spent on the road", "工作时间中用于路途的比例"),
+    "key_frequency_compliance": ("Key-customer visits made", "重点客户拜访达成率"),
+    "key_frequency_compliance_desc": ("planned visits to key customers / required visits",
+                                      "重点客户已安排拜访次数 / 应拜访次数"),
+    "unplanned_visits": ("Visits not planned", "未安排的拜访"),
+    "unplanned_visits_desc": ("required visits that did not fit in the calendar", "未能排入日程的应拜访次数"),
+    "travel_hours": ("Travel hours", "路途时间（小时）"),
+    "service_hours": ("Service hours", "拜访服务时间（小时）"),
+    "workload_hours": ("Workload hours", "总工作量（小时）"),
+    "wait_hours": ("Waiting hours", "等待时间（小时）"),
+    "visits_planned": ("Visits planned", "已安排拜访次数"),
+    "visits_required": ("Visits required", "应拜访次数"),
+    "remote_contacts": ("Remote contacts", "远程联系次数"),
+    "retailers": ("Retailers", "零售客户数"),
+    "managers": ("Customer managers", "客户经理人数"),
+    "routes": ("Day routes", "日线路数"),
+    "compactness_min": ("Compactness (min from base)", "紧凑度（距驻点分钟）"),
+    "service_radius_p95_min": ("Service radius, 95 % (min)", "服务半径 95% 分位（分钟）"),
+    "workload_cv": ("Workload variation (CV)", "工作量变异系数"),
+    "frequency_class": ("Visits made, class {c}", "{c} 类客户拜访达成率"),
+    "pp": ("pp", "个百分点"),
+    "h": ("h", "小时"),
+    "min": ("min", "分钟"),
+    # map
+    "map": ("Map", "地图"),
+    "map_hint": ("Click a retailer, route or territory for details; use the panel to show managers and days.",
+                 "点击客户、线路或片区查看详情；用右侧面板选择客户经理和日期。"),
+    "layers": ("Layers", "图层"),
+    "territories": ("Territories", "片区"),
+    "retailers_layer": ("Retailers", "零售客户"),
+    "routes_layer": ("Routes", "线路"),
+    "bases": ("Manager bases", "客户经理驻点"),
+    "not_planned_layer": ("Visits not planned", "未安排拜访"),
+    "background": ("Background map (online)", "底图（需联网）"),
+    "background_offline": ("background map unavailable offline", "离线时无法加载底图"),
+    "day": ("Day", "日期"),
+    "all_days": ("All days", "全部日期"),
+    "week_n": ("Week {n}", "第 {n} 周"),
+    "managers_layer": ("Managers", "客户经理"),
+    "all": ("all", "全选"),
+    "none": ("none", "全不选"),
+    "key_customer": ("key customer", "重点客户"),
+    "other_customer": ("other customer", "其他客户"),
+    "base": ("base", "驻点"),
+    "class": ("Class", "类别"),
+    "manager": ("Manager", "客户经理"),
+    "team": ("Team", "服务组"),
+    "name": ("Name", "名称"),
+    "tier": ("Tier", "档位"),
+    "visits_planned_of": ("Visits planned", "已安排拜访"),
+    "of_required": ("of {n} required", "（应拜访 {n} 次）"),
+    "visit_days": ("Visit days", "拜访日期"),
+    "not_planned": ("Not planned", "未安排"),
+    "route": ("Route", "线路"),
+    "visits_word": ("visits", "次拜访"),
+    "travel_word": ("travel", "路途"),
+    "service_word": ("service", "服务"),
+    "waiting_word": ("waiting", "等待"),
+    "start_end": ("start – end", "出发 – 返回"),
+    "remote": ("remote contact", "远程联系"),
+    "vacant": ("vacant", "空缺"),
+    "no_locations": ("Retailer locations are not available (the plan's input files were not found).",
+                     "无法显示客户位置（未找到方案的输入文件）。"),
+    "inputs_changed": ("The input files changed after the plan was made; retailer names and locations are "
+                       "taken from the current files.", "方案生成后输入文件已更改；客户名称和位置取自当前文件。"),
+    "from_workbook": ("Retailer names and locations are taken from the plan's report.xlsx (the input files "
+                      "were not found).", "客户名称和位置取自方案的 report.xlsx（未找到输入文件）。"),
+    # managers table
+    "managers_title": ("Customer managers", "客户经理"),
+    "key_customers": ("Key customers", "重点客户"),
+    "visits": ("Visits", "拜访次数"),
+    "service_h": ("Service h", "服务（小时）"),
+    "travel_h": ("Travel h", "路途（小时）"),
+    "workload_h": ("Workload h", "工作量（小时）"),
+    "workload_vs_mean": ("Workload vs mean", "与平均值相比"),
+    "estimated_h": ("Estimated h", "预估工作量（小时）"),
+    "actual_vs_estimate": ("Actual vs estimate", "实际与预估之差"),
+    "baseline_workload_h": ("Administrative workload h", "行政区划方案工作量（小时）"),
+    "days_worked": ("Days worked", "出勤天数"),
+    "longest_day_h": ("Longest day h", "最长工作日（小时）"),
+    "total": ("Total", "合计"),
+    "mean_row": ("Mean", "平均"),
+    "sort_hint": ("Click a column header to sort.", "点击列标题排序。"),
+    # charts
+    "charts": ("Charts", "图表"),
+    "chart_workload": ("Workload per manager (hours in the horizon)", "各客户经理工作量（计划期内小时数）"),
+    "chart_travel_share": ("Travel share per manager", "各客户经理路途时间占比"),
+    "chart_frequency": ("Visits made by class", "各类客户拜访达成率"),
+    "chart_frontier": ("Frequency–travel trade-off", "拜访频次与路途时间的权衡"),
+    "service": ("service", "服务"),
+    "travel": ("travel", "路途"),
+    "mean": ("mean", "平均值"),
+    "tolerance": ("balance tolerance ±{p}", "均衡允许偏差 ±{p}"),
+    "plan_overall": ("plan overall", "本方案整体"),
+    "baseline_overall": ("administrative overall", "行政区划整体"),
+    "baseline_workload": ("administrative workload", "行政区划方案工作量"),
+    "frontier_x": ("Travel hours (all managers)", "路途时间（全体客户经理，小时）"),
+    "frontier_y": ("Key-customer visits made", "重点客户拜访达成率"),
+    "frontier_series": ("computed plans", "计算的方案"),
+    "this_plan": ("this plan", "本方案"),
+    "frontier_none": ("No frequency–travel curve was computed for this plan (run planner frontier).",
+                      "本方案未计算频次—路途曲线（可运行 planner frontier）。"),
+    # unplanned
+    "unplanned_title": ("Visits not planned", "未安排的拜访"),
+    "unplanned_none": ("None: every required visit is in the calendar.", "无：所有应拜访均已排入日程。"),
+    "unplanned_count": ("{n} required visits are not in the calendar.", "有 {n} 次应拜访未排入日程。"),
+    "reason": ("Reason", "原因"),
+    "count": ("Count", "次数"),
+    "details": ("Details", "说明"),
+    "date": ("Date", "日期"),
+    "retailer": ("Retailer", "零售客户"),
+    "any_day": ("any day", "任意日期"),
+    "show_all_rows": ("Show all {n} rows", "显示全部 {n} 行"),
+    "reason_shift_capacity": ("no room in the working day", "工作日时间不足"),
+    "reason_opening_hours": ("closed at the possible times (opening hours)", "可拜访时段不在营业时间内"),
+    "reason_unreachable": ("cannot be reached by road", "道路无法到达"),
+    "reason_low_value": ("not worth the travel time", "拜访价值低于路途成本"),
+    "reason_vehicle_capacity": ("no capacity left", "容量不足"),
+    # about
+    "about": ("How this plan was made", "方案生成方式"),
+    "scenario": ("Scenario", "情景"),
+    "scenario_file": ("Scenario file", "情景文件"),
+    "territory_method": ("Territories", "片区划分"),
+    "calendar_method": ("Calendar", "日程安排"),
+    "travel_model": ("Travel model", "路程模型"),
+    "inputs": ("Input files", "输入文件"),
+    "reproduce": ("The same scenario, input files and seed give the same plan.",
+                  "相同的情景、输入文件和随机种子会得到相同的方案。"),
+    "generated_by": ("Made with fieldplan {v}", "由 fieldplan {v} 生成"),
+    "map_credits": ("Map: Leaflet; road geometry and background © OpenStreetMap contributors.",
+                    "地图：Leaflet；道路与底图 © OpenStreetMap 贡献者。"),
+    # compare
+    "plans_compared": ("Plans compared", "参与对比的方案"),
+    "reference": ("reference", "参照"),
+    "change_vs": ("Change vs {ref}", "相对“{ref}”的变化"),
+    "kpis_side_by_side": ("KPIs side by side", "指标对比"),
+    "moves_title": ("Retailers that change manager", "更换客户经理的零售客户"),
+    "moves_summary": ("{n} of {total} retailers change manager ({p}).", "{total} 个客户中有 {n} 个更换客户经理（{p}）。"),
+    "moves_none": ("No retailer changes manager.", "没有客户更换客户经理。"),
+    "moves_pairs": ("Moves between managers", "客户经理之间的客户调整"),
+    "from": ("From", "原客户经理"),
+    "to": ("To", "新客户经理"),
+    "from_team": ("From team", "原服务组"),
+    "to_team": ("To team", "新服务组"),
+    "not_in_plan": ("(not in plan)", "（不在方案中）"),
+    "new_retailer": ("new retailer", "新增客户"),
+    "removed_retailer": ("removed retailer", "已移除客户"),
+    "compare_with": ("Compare with", "对比方案"),
+    "changes_map": ("Map of the changes", "变动地图"),
+    "moved": ("Retailers that change manager", "更换客户经理的客户"),
+    "unchanged_retailers": ("Unchanged retailers", "未变动客户"),
+    "ref_territories": ("Reference territories (outline)", "参照方案片区（轮廓）"),
+    "other_territories": ("Compared plan territories", "对比方案片区"),
+    "workload_before_after": ("Workload per manager", "各客户经理工作量"),
+    "only_in": ("only in {label}", "仅在“{label}”中"),
+    "plan_label": ("Plan", "方案"),
+    "folder": ("Folder", "文件夹"),
+    "kind": ("Kind", "类型"),
+    "delta": ("Δ", "变化"),
+    "moves_count": ("Retailers moved", "调整客户数"),
+    # workbook
+    "sheet_summary": ("Summary", "概要"),
+    "sheet_managers": ("Managers", "客户经理"),
+    "sheet_assignments": ("Assignments", "客户分配"),
+    "sheet_calendar": ("Calendar", "拜访日程"),
+    "sheet_unplanned": ("Not planned", "未安排拜访"),
+    "sheet_frontier": ("Frontier", "频次路途曲线"),
+    "sheet_kpis": ("KPIs", "指标"),
+    "sheet_moves": ("Moves", "客户调整"),
+    "sheet_pairs": ("Moves by manager", "按经理汇总调整"),
+    "weekday": ("Weekday", "星期"),
+    "day_index": ("Day no.", "第几天"),
+    "sequence": ("Stop", "顺序"),
+    "arrival": ("Arrival", "到达时间"),
+    "departure": ("Departure", "离开时间"),
+    "travel_min": ("Travel min", "路途（分钟）"),
+    "service_min": ("Service min", "服务（分钟）"),
+    "baseline_manager": ("Administrative manager", "行政区划方案客户经理"),
+    "moved_flag": ("Moved", "是否调整"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "lon": ("Longitude", "经度"),
+    "lat": ("Latitude", "纬度"),
+    "visits_required_col": ("Visits required", "应拜访次数"),
+    "value": ("Value", "数值"),
+    "item": ("Item", "项目"),
+    "created": ("Made", "生成时间"),
+    "start_date": ("First day", "起始日期"),
+    "weeks": ("Weeks", "周数"),
+    "page": ("Page &P of &N", "第 &P 页，共 &N 页"),
+    "frontier_value": ("Value", "参数值"),
+    "workload_plan_h": ("Workload h: {label}", "工作量（小时）：{label}"),
+    "retailers_plan": ("Retailers: {label}", "客户数：{label}"),
+    "lambda": ("visit value λ (s)", "拜访价值 λ（秒）"),
+}
+
+WEEKDAYS = {"en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]}
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if supported, else raise a :class:`PlannerError` naming the choices."""
+    if lang not in LANGS:
+        raise PlannerError(f"unknown report language {lang!r}; choose one of {', '.join(LANGS)}")
+    return lang
+
+
+class Locale:
+    """Labels and number formats of one language."""
+
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = check_lang(lang)
+        self._i = LANGS.index(lang)
+
+    def t(self, key: str, **kw) -> str:
+        """The label ``key`` with its ``{placeholders}`` filled from ``kw``."""
+        text = LABELS[key][self._i]
+        return text.format(**kw) if kw else text
+
+    def labels(self, keys: list[str]) -> dict[str, str]:
+        return {k: self.t(k) for k in keys}
+
+    # -- numbers -------------------------------------------------------------------------------
+    @staticmethod
+    def _ok(x) -> bool:
+        return x is not None and not (isinstance(x, float) and not math.isfinite(x))
+
+    def num(self, x, digits: int = 1) -> str:
+        """``1,234.5`` (both languages group thousands with commas in business documents)."""
+        if not self._ok(x):
+            return "–"
+        return f"{x:,.{digits}f}"
+
+    def int(self, x) -> str:
+        if not self._ok(x):
+            return "–"
+        return f"{int(round(x)):,}"
+
+    def pct(self, x, digits: int = 1) -> str:
+        """A ratio as a percentage: ``12.3 %`` (en) or ``12.3%`` (zh)."""
+        if not self._ok(x):
+            return "–"
+        return f"{100 * x:.{digits}f}" + ("%" if self.lang == "zh" else " %")
+
+    def hours(self, x, digits: int = 1) -> str:
+        if not self._ok(x):
+            return "–"
+        return f"{x:,.{digits}f} {self.t('h')}"
+
+    def signed(self, x, digits: int = 1) -> str:
+        if not self._ok(x):
+            return "–"
+        if round(x, digits) == 0:
+            return f"{0:.{digits}f}"
+        return ("+" if x > 0 else "−") + f"{abs(x):,.{digits}f}"
+
+    def signed_int(self, x) -> str:
+        if not self._ok(x):
+            return "–"
+        x = int(round(x))
+        return "0" if x == 0 else ("+" if x > 0 else "−") + f"{abs(x):,}"
+
+    def signed_pct(self, x, digits: int = 1) -> str:
+        """A relative change: ``+4.5 %``."""
+        if not self._ok(x):
+            return "–"
+        return self.signed(100 * x, digits) + ("%" if self.lang == "zh" else " %")
+
+    def signed_pp(self, x, digits: int = 1) -> str:
+        """A difference of two ratios in percentage points: ``−15.4 pp`` / ``−15.4 个百分点``."""
+        if not self._ok(x):
+            return "–"
+        return self.signed(100 * x, digits) + " " + self.t("pp")
+
+    # -- dates ---------------------------------------------------------------------------------
+    def date(self, iso: str | dt.date | None, *, weekday: bool = True, year: bool = True) -> str:
+        """``Mon 4 Jan 2027`` / ``2027年1月4日 周一``."""
+        if not iso:
+            return "–"
+        d = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(str(iso)[:10])
+        wd = WEEKDAYS[self.lang][d.weekday()]
+        if self.lang == "zh":
+            s = (f"{d.year}年" if year else "") + f"{d.month}月{d.day}日"
+            return f"{s} {wd}" if weekday else s
+        s = f"{d.day} {MONTHS_EN[d.month - 1]}" + (f" {d.year}" if year else "")
+        return f"{wd} {s}" if weekday else s
+
+    def weekday(self, iso: str) -> str:
+        return WEEKDAYS[self.lang][dt.date.fromisoformat(str(iso)[:10]).weekday()]
+
+    def timestamp(self, iso: str | None) -> str:
+        """An ISO timestamp (UTC) as local date and time: ``4 Jan 2027 13:05``."""
+        if not iso:
+            return "–"
+        try:
+            t = dt.datetime.fromisoformat(str(iso)).astimezone()
+        except ValueError:
+            return str(iso)
+        hm = t.strftime("%H:%M")
+        return f"{self.date(t.date(), weekday=False)} {hm}"
+
+    def join(self, items) -> str:
+        """A list in running text: ``a, b`` / ``a、b``."""
+        return ("、" if self.lang == "zh" else ", ").join(str(x) for x in items)
+
+    def paren(self, text: str) -> str:
+        return f"（{text}）" if self.lang == "zh" else f"({text})"
+
+    def reason(self, code: str) -> str:
+        key = f"reason_{code}"
+        return self.t(key) if key in LABELS else str(code)
+
+    def kpi_label(self, key: str) -> str:
+        if key.startswith("frequency_compliance:"):
+            return self.t("frequency_class", c=key.split(":", 1)[1])
+        return self.t(key) if key in LABELS else key
+
+
+__all__ = ["LANGS", "LABELS", "Locale", "check_lang"]
