@@ -154,18 +154,21 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")]) 
 def run(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
         out_dir: Annotated[Path | None, typer.Option("--out", help="plan folder to create (must not exist)")] = None,
         seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False) -> None:
-    """Run a scenario: territories, visit calendars, plan folder, validation."""
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
+        lang: Annotated[str, typer.Option("--lang", help="language of report.html/report.xlsx: en or zh")] = "en") -> None:
+    """Run a scenario: territories, visit calendars, plan folder, validation, reports."""
     from planner.run import run_scenario
     from planner.scenario import load_scenario
 
     with _user_errors():
         loaded = load_scenario(scenario)
-        res = run_scenario(loaded, out=out_dir, seed=seed, progress=RichProgress(quiet))
+        res = run_scenario(loaded, out=out_dir, seed=seed, progress=RichProgress(quiet), lang=lang)
         out.print(_kpi_table(res.plan.kpis, f"Plan {res.folder.name}"))
         rep = res.validation
         out.print(rep.summary() if rep is not None else "not validated", markup=False, soft_wrap=True)
         out.print(f"plan folder: {res.folder}")
+        if (res.folder / "report.html").exists():
+            out.print(f"report: {res.folder / 'report.html'} (and report.xlsx)", soft_wrap=True)
         if rep is not None and not rep.ok:
             raise typer.Exit(1)
 
@@ -328,6 +331,77 @@ def batch(scenarios: Annotated[list[Path], typer.Argument(help="scenario YAML fi
         out.print(f"summary: {res.out / 'batch_summary.csv'} (and .json)", soft_wrap=True)
         if res.exit_code:
             raise typer.Exit(res.exit_code)
+
+
+@app.command()
+def compare(plan_dirs: Annotated[list[Path], typer.Argument(help="two or more plan folders; the first is the reference")],
+            out_dir: Annotated[Path, typer.Option("--out", help="folder to create for compare.html and compare.xlsx")],
+            label: Annotated[list[str] | None, typer.Option("--label", help="name of each plan in the comparison "
+                                                                             "(repeat once per plan)")] = None,
+            lang: Annotated[str, typer.Option("--lang", help="language: en or zh")] = "en") -> None:
+    """Compare plans side by side: KPIs and changes, retailers that change manager, map, workload."""
+    from planner.report import check_lang
+    from planner.report.compare import write_comparison
+
+    with _user_errors():
+        check_lang(lang)
+        if len(plan_dirs) < 2:
+            raise PlannerError("compare needs at least two plan folders")
+        t0 = time.perf_counter()
+        folder = write_comparison(plan_dirs, out_dir, lang=lang, labels=label or None)
+        out.print(f"wrote {folder / 'compare.html'} and compare.xlsx in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
+
+
+@app.command()
+def report(plan_dir: Annotated[Path, typer.Argument(help="plan folder")],
+           out_dir: Annotated[Path, typer.Option("--out", help="folder to create for report.html and report.xlsx")],
+           lang: Annotated[str, typer.Option("--lang", help="language: en or zh")] = "en",
+           frontier_csv: Annotated[Path | None, typer.Option("--frontier", help="frontier.csv (or its folder) to "
+                                                                                 "chart the frequency-travel curve")] = None) -> None:
+    """Make a plan's report again (another language, or with a frontier) in a new folder."""
+    from planner.report import write_report_folder
+
+    with _user_errors():
+        t0 = time.perf_counter()
+        folder = write_report_folder(plan_dir, out_dir, lang=lang, frontier=frontier_csv)
+        out.print(f"wrote {folder / 'report.html'} and report.xlsx in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
+
+
+@app.command()
+def history(store: Annotated[Path, typer.Option("--store", help="plan store folder (a scenario's output.folder)")] = Path("plans"),
+            scenario_name: Annotated[str | None, typer.Option("--scenario", help="only plans of scenarios whose name "
+                                                                                   "contains this text")] = None) -> None:
+    """List the stored plans: id, time, scenario, seed and headline KPIs."""
+    from planner.store import list_plans, local_time
+
+    with _user_errors():
+        recs = list_plans(store)
+        if scenario_name:
+            recs = [r for r in recs if scenario_name.lower() in r.scenario.lower()]
+        from rich import box
+
+        t = Table(title=f"Plans in {store} ({len(recs)})", box=box.SIMPLE_HEAD, pad_edge=False)
+        t.add_column("id", no_wrap=True)
+        t.add_column("time", no_wrap=True)
+        t.add_column("scenario", max_width=30, overflow="ellipsis", no_wrap=True)
+        for c, j in (("seed", "right"), ("territories", "left"), ("imbalance", "right"), ("travel share", "right"),
+                     ("key freq.", "right"), ("unplanned", "right"), ("valid", "center"), ("read-only", "center")):
+            t.add_column(c, justify=j, no_wrap=True)
+
+        def pct(x):
+            return "-" if x is None else f"{100 * x:.1f} %"
+
+        for r in recs:
+            t.add_row(r.id, local_time(r.created), r.scenario, "-" if r.seed is None else str(r.seed),
+                      r.territories.split(" ")[0].split(":")[0], pct(r.imbalance), pct(r.travel_share),
+                      pct(r.key_frequency_compliance), "-" if r.unplanned_visits is None else f"{r.unplanned_visits:,}",
+                      {True: "yes", False: "NO", None: "-"}[r.valid], "yes" if r.sealed else "no")
+        from rich.measure import Measurement
+
+        need = Measurement.get(out, out.options.update_width(400), t).maximum
+        (out if need <= out.width else Console(width=need)).print(t)
+        if not recs:
+            out.print(f"no plans in {store} yet: planner run SCENARIO adds one", soft_wrap=True)
 
 
 @app.command()

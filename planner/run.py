@@ -599,10 +599,18 @@ def default_plan_folder(loaded: LoadedScenario, seed: int) -> Path:
 
 
 def run_scenario(loaded: LoadedScenario, *, out: Path | None = None, seed: int | None = None,
-                 progress: Progress | None = None, with_baseline: bool = True) -> RunOutput:
-    """Run a scenario end to end and write its plan folder (see module docstring)."""
+                 progress: Progress | None = None, with_baseline: bool = True, lang: str = "en") -> RunOutput:
+    """Run a scenario end to end and write its plan folder (see module docstring).
+
+    The folder also holds ``report.html`` and ``report.xlsx`` in language ``lang`` (``en``/``zh``);
+    a plan written into the scenario's store (``output.folder``) is made read-only.
+    """
     from planner.plan import write_plan
+    from planner.report import check_lang, reports_for_run
+    from planner.store import in_store, seal
     from planner.validate import validate_folder
+
+    check_lang(lang)
 
     progress = progress or Progress()
     t_all = time.perf_counter()
@@ -646,6 +654,9 @@ def run_scenario(loaded: LoadedScenario, *, out: Path | None = None, seed: int |
             (tmp / "baseline" / "validation.json").write_text(sub.to_json(), encoding="utf-8")
             rep.merge_sub("baseline", sub)
             (tmp / "validation.json").write_text(rep.to_json(), encoding="utf-8")
+        reports_for_run(tmp, ctx=ctx, lang=lang, label=folder.name, warn=progress.warn)
 
     folder = write_plan(plan, folder, before_commit=check)
+    if in_store(folder, loaded):
+        seal(folder)
     return RunOutput(folder, plan, baseline, report.get("v"))
