@@ -235,6 +235,7 @@ def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (wi
            weekday_penalty: Annotated[float, typer.Option("--weekday-penalty", help="minutes of travel a retailer's change "
                                                           "of weekday is worth avoiding")] = 20.0,
            baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="also the administrative baseline")] = True,
+           lang: Annotated[str, typer.Option("--lang", help="language of report.html/xlsx: en or zh")] = "en",
            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False) -> None:
     """Re-zone from a previous plan: rebalance with a disruption budget, keep weekdays, write moves.csv."""
     from planner.rezone import DEFAULT_SWEEP, parse_share
@@ -249,7 +250,7 @@ def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (wi
         loaded = load_scenario(scenario)
         res = do_rezone(loaded, previous, max_moved=budget, key_weight=key_weight, out=out_dir, seed=seed,
                         sweep=sweep_at, quick=quick, weekday_penalty_s=60.0 * weekday_penalty, with_baseline=baseline,
-                        progress=RichProgress(quiet))
+                        lang=lang, progress=RichProgress(quiet))
         out.print(_kpi_table(res.plan.kpis, f"Re-zoned plan {res.folder.name}"))
         s = res.summary
         t = Table(title=f"Changes since {s['previous_plan']}")

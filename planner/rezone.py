@@ -490,7 +490,7 @@ def default_folder(loaded: LoadedScenario, seed: int) -> Path:
 
 def rezone(loaded: LoadedScenario, previous: Path, *, max_moved: float = 0.10, key_weight: float = 1.0,
            out: Path | None = None, seed: int | None = None, sweep: list[float] | None = None, quick: bool = False,
-           weekday_penalty_s: float = 1200.0, with_baseline: bool = True,
+           weekday_penalty_s: float = 1200.0, with_baseline: bool = True, lang: str = "en",
            progress: runmod.Progress | None = None) -> RezoneOutput:
     """Re-zone ``loaded`` from the plan in ``previous`` and write the new plan folder.
 
@@ -507,11 +507,17 @@ def rezone(loaded: LoadedScenario, previous: Path, *, max_moved: float = 0.10, k
         Schedule the curve's plans with the greedy method (the plan itself uses the scenario's).
     weekday_penalty_s:
         Calendar cost of a retailer no longer visited on its previous weekday, in seconds of travel.
+    lang:
+        Language of ``report.html``/``report.xlsx`` (as ``planner run``); a plan written into the
+        scenario's store is sealed read-only like any stored plan.
     """
     from planner.kpis import comparison
     from planner.plan import write_plan
+    from planner.report import check_lang, reports_for_run
+    from planner.store import in_store, seal
     from planner.validate import validate_folder
 
+    check_lang(lang)
     progress = progress or runmod.Progress()
     if key_weight <= 0:
         raise PlannerError(f"--key-weight must be positive, got {key_weight:g}")
@@ -584,8 +590,11 @@ def rezone(loaded: LoadedScenario, previous: Path, *, max_moved: float = 0.10, k
             (tmp / "baseline" / "validation.json").write_text(sub.to_json(), encoding="utf-8")
             rep.merge_sub("baseline", sub)
             (tmp / "validation.json").write_text(rep.to_json(), encoding="utf-8")
+        reports_for_run(tmp, ctx=ctx, lang=lang, label=folder.name, warn=progress.warn)
 
     folder = write_plan(plan, folder, before_commit=check)
+    if in_store(folder, loaded):
+        seal(folder)
     return RezoneOutput(folder, plan, stats, summary, curve, report.get("v"))
 
 

@@ -146,6 +146,11 @@ def test_locked_never_move_and_plan_is_valid(quarter, rezoned):
     assert res.exit_code == 0, res.output
     # the previous plan was not touched
     assert not (quarter["prev"] / "moves.csv").exists()
+    assert (rezoned["out"] / "report.html").exists()
+    # the comparison report works on previous vs new plan
+    res = _run("compare", quarter["prev"], rezoned["out"], "--out", quarter["root"] / "compare")
+    assert res.exit_code == 0, res.output
+    assert (quarter["root"] / "compare" / "compare.html").exists()
 
 
 def test_budget_zero_keeps_assignments(quarter):
