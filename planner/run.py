@@ -275,7 +275,14 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
                 locked[rid_index[rid]] = team_of[sk]
             # tolerances split between the levels so that every territory ends within the scenario's
             # tolerance of the global mean: (1 + 0.3 t)(1 + 0.7 t) - 1 ~ t
-            top = solve_level(np.arange(R), len(teams), None, heads / heads.sum(), locked, "teams", 0.3, 0.3)
+            # each team area is centred on its members' medoid base, so that the area lies where
+            # the team's managers start from
+            centres = []
+            for team in teams:
+                locs = np.array([s.base_loc for s in slots if s.team == team])
+                tt = ctx.travel.soft.from_sources(locs)[:, locs].astype(float)
+                centres.append(int(locs[np.argmin(tt.sum(axis=0) + tt.sum(axis=1))]))
+            top = solve_level(np.arange(R), len(teams), centres, heads / heads.sum(), locked, "teams", 0.3, 0.3)
             adv()
             for t_i, team in enumerate(teams):
                 members = [i for i, s in enumerate(slots) if s.team == team]
@@ -296,7 +303,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
                 adv()
         else:
             locked = np.full(R, -1, dtype=np.int64)
-            if use_bases:
+            if use_bases or initial is not None:  # re-zoning: territory j is slot j (warm start)
                 for rid, mid in locked_mgr.items():
                     locked[rid_index[rid]] = next(i for i, s in enumerate(slots) if s.manager_id == mid)
             elif locked_mgr:
@@ -304,7 +311,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
             res = solve_level(np.arange(R), k, [s.base_loc for s in slots] if use_bases else None, None,
                               locked, "all", 1.0)
             owner = res.assignment.astype(np.int64)
-            if not use_bases:
+            if not use_bases and initial is None:
                 owner, slots = _match_owners(ctx, owner, slots, k, res)
             adv()
     hierarchical = use_bases and tc.teams and len(teams) > 1 and initial is None
@@ -436,15 +443,11 @@ def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np
                                           "service_s": int(route.service_s), "wait_s": int(wait),
                                           "return_travel_s": int(route.return_travel_s),
                                           "breaks": [{"start": format_clock(b0), "duration_s": int(bd)} for b0, bd in route.breaks]}})
-        for u in res.unplanned:
+        for u in res.unplanned:  # one entry per visit not planned
             g = int(units[u.customer])
-            days_missing = [u.day] if u.day is not None else [None] * int(len(res.pattern) and 1 or 1)
-            if u.day is None:
-                req = build.required_visits(ctx.loaded, np.array([cls[g]]))[0]
-                days_missing = [None] * int(req)
-            for d in days_missing:
-                urows.append((rid[g], s.manager_id, cls[g], "" if d is None else d, "" if d is None else dates[d],
-                              u.reason, u.message))
+            d = u.day
+            urows.append((rid[g], s.manager_id, cls[g], "" if d is None else d, "" if d is None else dates[d],
+                          u.reason, u.message))
     visits = pd.DataFrame(vrows, columns=["manager_id", "day_index", "date", "sequence", "retailer_id", "arrival",
                                           "departure", "travel_s", "service_s"])
     unplanned = pd.DataFrame(urows, columns=["retailer_id", "manager_id", "class", "day_index", "date", "reason", "message"])

@@ -186,8 +186,9 @@ def greedy_schedule(problem: ScheduleProblem) -> ScheduleResult:
             if best is None or key < best[0]:
                 best = (key, p, vs)
         if best is None:
-            unplanned.append(Unplanned(customer=i, day=None, reason="shift_capacity",
-                                       message="no manager works on any allowed pattern's days"))
+            unplanned.extend(Unplanned(customer=i, day=None, reason="shift_capacity",
+                                       message="no manager works on any allowed pattern's days")
+                             for _ in range(int(problem.required[i])))
             continue
         _, p, vs = best
         chosen[i] = p
@@ -228,8 +229,7 @@ def greedy_schedule(problem: ScheduleProblem) -> ScheduleResult:
             if seq and current is not None:
                 routes.append(_with_vehicle(current, v))
     travel = sum(r.travel_s for r in routes)
-    missing_value = sum(float(problem.value[u.customer]) * (int(problem.required[u.customer]) if u.day is None else 1)
-                        for u in unplanned)
+    missing_value = sum(float(problem.value[u.customer]) for u in unplanned)
     status = Status.FEASIBLE
     return ScheduleResult(status=status, objective=float(travel + problem.lam * missing_value), travel_s=int(travel),
                           routes=tuple(routes), pattern=tuple(chosen), unplanned=tuple(unplanned),

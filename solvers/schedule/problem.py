@@ -138,7 +138,10 @@ class Route:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unplanned:
-    """A required visit that is not in the calendar, and why."""
+    """A required visit that is not in the calendar, and why: one entry per missing visit.
+
+    A customer with no pattern at all has ``required`` entries with ``day=None``.
+    """
 
     customer: int
     day: int | None  # the pattern day that was dropped, or None if no pattern was assigned
