@@ -19,13 +19,18 @@ Method
    :mod:`solvers.routing`) and timed exactly at the end.
 3. **Construction.** Sequential cheapest insertion (largest frequency first) picks a first pattern
    per customer under a load model (travel + service within the shift, capacity, visit count).
-4. **Rounds** (until the stop rule): (a) the routing backend improves the whole calendar for a
-   fixed number of iterations, warm-started from the current one; (b) the result replaces the
-   incumbent if its objective (exactly recomputed) is lower; (c) *pattern moves* for multi-visit
-   customers: for each customer and allowed pattern the change of cost is estimated from removal
-   savings and cheapest feasible insertions in the incumbent routes (including giving up a visit
-   at its prize and the weekday move penalty); improving moves are applied greedily, and if there
-   are none, a few random customers are moved to their best other pattern (perturbation).
+4. **Rounds** (until the stop rule): (a) *pattern search* on the multi-visit customers: moves
+   are a customer taking another allowed pattern, or two customers exchanging patterns; they are
+   ranked by an estimate (removal savings, cheapest insertions with soft load/shift penalties,
+   the prize of visits given up, the weekday move penalty) and, best first, evaluated exactly:
+   the visits are moved, day-flexible customers are ejected from days that became overfull,
+   and every changed day is re-optimised by one local-search descent of the routing backend;
+   a move is kept if the objective decreases (first improvement, repeated while it improves).
+   If no move improves, a few random customers are moved to their best other pattern
+   (perturbation). (b) The routing backend improves the whole calendar for a fixed number of
+   iterations, warm-started. (c) The result becomes the incumbent if better; it becomes the
+   starting point of the next round if it is at most ``ACCEPT_THRESHOLD`` (0.5 %, decreasing
+   linearly to 0 over the budget) worse than the current one (threshold accepting).
 5. **Final exact pass.** Every route is timed exactly with breaks (:mod:`.timing`); a route that
    cannot be timed loses stops (least lateness first) until it can; then every visit still
    missing is inserted where the exact timing allows and its travel costs less than its prize;
@@ -34,9 +39,11 @@ Method
 Iterations
 ----------
 ``Stop.max_iterations`` counts routing-backend iterations summed over all rounds (PyVRP: one
-perturbation + local search of its iterated local search; OR-Tools: one accepted solution). A
-round uses ``round_iterations`` of them (see :func:`solve`), so the same seed and iteration limit
-give the same calendar. A time limit makes the number of rounds machine-dependent.
+perturbation + local search of its iterated local search; OR-Tools: one accepted solution) plus
+one per exactly evaluated pattern move. A round uses ``round_iterations`` backend iterations
+(see :func:`solve`), so the same seed and iteration limit give the same calendar. With a time
+limit the number of rounds (and the pattern search, which also stops at half the remaining
+time) depends on the machine.
 """
 
 from __future__ import annotations
@@ -78,7 +85,8 @@ MASTER_NEIGHBOURS = 50
 PATTERN_EVALS = 150
 HARD_FACTOR = 100.0
 SWAP_NEIGHBOURS = 3
-GLOBAL_EVAL = False
+EST_SLACK = 2.0
+ACCEPT_THRESHOLD = 0.005
 
 
 # --------------------------------------------------------------------------------------------
@@ -504,9 +512,13 @@ def _exact_pattern_search(m: _Model, enc: _Encoder, sol: _Sol, rng: np.random.Ge
                     cands.append((est, float(rng.random()), ((i, q), (j, pi))))
     cands.sort()
     evals = applied = 0
-    for _est, _, move in cands[:max_evals]:
+    n_arcs = sum(len(r) + 1 for r in sol.routes.values() if r)
+    arc = _objective(m, sol) / max(n_arcs, 1)
+    for est, _, move in cands[:max_evals]:
         if deadline is not None and time.perf_counter() > deadline:
             break
+        if est > EST_SLACK * arc:
+            break  # the rest cannot plausibly improve after re-optimisation
         if any(pat == sol.pattern[i] for i, pat in move):
             continue
         evals += 1
@@ -516,16 +528,11 @@ def _exact_pattern_search(m: _Model, enc: _Encoder, sol: _Sol, rng: np.random.Ge
         for i, pat in move:
             _apply_pattern(m, tl, trial, i, pat, _where(trial, m.n)[i])
         after = _where(trial, m.n)
-        changed = sorted({d for i, _ in move for d in set(before[i]) ^ set(after[i])})
+        changed_set = {d for i, _ in move for d in set(before[i]) ^ set(after[i])}
+        for d in sorted(changed_set):
+            changed_set |= _eject(m, tl, trial, d, {i for i, _ in move})
+        changed = sorted(changed_set)
         ok = True
-        if GLOBAL_EVAL and backend == "pyvrp":
-            e = enc.encode(trial)
-            rs = improve_routes(e.problem, _to_routes(e, trial), backend=backend,
-                                seed=int(rng.integers(2**31)))
-            ok = rs.feasible
-            if ok:
-                trial = _from_routes(m, e, rs.routes, trial)
-            changed = []
         for d in changed:
             e = enc.encode(trial, days=[d])
             if not e.problem.clients:
@@ -543,6 +550,60 @@ def _exact_pattern_search(m: _Model, enc: _Encoder, sol: _Sol, rng: np.random.Ge
             sol = trial
             applied += 1
     return sol, evals, applied
+
+
+def _day_excess(m: _Model, ld: _Loads, d: int) -> float:
+    """Aggregate load and time excess of day ``d`` (estimate units, 0 = fits)."""
+    load = cap = used = avail = 0
+    has_cap = False
+    for v in m.day_vehicles[d]:
+        key = (v, d)
+        if key not in ld.time:
+            ld.refresh(key)
+        veh = m.p.vehicles[v]
+        if veh.capacity is not None:
+            has_cap = True
+            cap += veh.capacity
+            load += ld.load[key]
+        used += ld.time[key]
+        avail += m.avail[v][d]
+    ex = m.pen_time * max(0, used - avail)
+    if has_cap:
+        ex += m.pen_load * max(0, load - cap)
+    return ex
+
+
+def _eject(m: _Model, ld: _Loads, sol: _Sol, d: int, fixed: set[int]) -> set[int]:
+    """Move day-flexible (single-visit) customers off an overfull day ``d``; returns the days
+    that received them."""
+    out: set[int] = set()
+    for _ in range(8):
+        if _day_excess(m, ld, d) <= 0:
+            break
+        best = None
+        for v in m.day_vehicles[d]:
+            for g in sol.routes.get((v, d), []):
+                if not m.grouped[g] or g in fixed:
+                    continue
+                save = ld.removal_saving(g, (v, d))
+                for q in m.pats[g]:
+                    d2 = q[0]
+                    if d2 == d or not m.alive[g, d2]:
+                        continue
+                    c, key, pos = ld.best_insertion(g, d2)
+                    if key is None:
+                        continue
+                    sc = c - save
+                    if best is None or sc < best[0]:
+                        best = (sc, g, (v, d), key, pos)
+        if best is None:
+            break
+        _, g, src, key, pos = best
+        ld.remove(g, src)
+        ld.insert(g, key, pos)
+        sol.pattern[g] = (key[1],)
+        out.add(key[1])
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -931,6 +992,7 @@ def solve(
     sol.obj = _objective(m, sol)
     initial_obj = sol.obj
     best = sol.copy()
+    current = best
     has_best_feasible = False
     rounds = 0
     iterations = 0
@@ -948,7 +1010,7 @@ def solve(
             if remaining <= 0.05 and rounds > 0:
                 break
             remaining = max(remaining, 0.05)
-        cur = best.copy() if rounds > 0 else sol
+        cur = current.copy() if rounds > 0 else sol
         if rounds > 0 and movable:
             deadline = None
             if stop.time_limit_s is not None:
@@ -967,6 +1029,7 @@ def solve(
             moves += ap
             if ap and cur.obj < best.obj:
                 best = cur.copy()
+                current = cur.copy()
             if ap == 0:
                 moves += _pattern_moves(m, cur, rng, movable, perturb=int(rng.integers(1, 6)),
                                         force=True)
@@ -1021,9 +1084,17 @@ def solve(
             accepted += 1
         elif not has_best_feasible and rounds == 1:
             best = new
-        if backend == "pyvrp" and not movable and stop.max_iterations is None and stop.time_limit_s is not None:
-            # nothing for the outer loop to do: continue routing only if time is left
-            pass
+        # threshold acceptance of the round's result as the next starting point: up to
+        # ACCEPT_THRESHOLD worse at the start, decreasing linearly to 0 with the budget used
+        if feasible:
+            used = clock.elapsed() / stop.time_limit_s if stop.time_limit_s else 0.0
+            if stop.max_iterations:
+                used = max(used, iterations / stop.max_iterations)
+            tau = ACCEPT_THRESHOLD * max(0.0, 1.0 - used)
+            if new.obj <= best.obj or new.obj < current.obj * (1.0 + tau):
+                current = new
+        if has_best_feasible and current.obj > best.obj * (1.0 + ACCEPT_THRESHOLD):
+            current = best
         if clock.done():
             break
     sol = best
