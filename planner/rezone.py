@@ -266,7 +266,7 @@ def map_previous(ctx: runmod.Context, prev: PreviousPlan, *, key_weight: float =
             k = index[m]
             t = ctx.travel.soft.from_sources(np.array([slots[k].base_loc]))[0, :R].astype(float)
             before = initial.copy()
-            seed = grow_territory(t, nbrs, taken, wl, target)
+            seed = grow_territory(t, nbrs, taken, wl, target, initial)
             taken[seed] = True
             initial[seed] = k
             # parts of other territories the new one cuts off from them join it too
@@ -293,15 +293,19 @@ def map_previous(ctx: runmod.Context, prev: PreviousPlan, *, key_weight: float =
                        weekday=previous_weekdays(prev, ctx.loaded))
 
 
-def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: np.ndarray, target: float) -> np.ndarray:
+def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: np.ndarray, target: float,
+                   owner: np.ndarray | None = None) -> np.ndarray:
     """A connected set of retailers grown from the one nearest the base, always adding the
     untaken neighbour nearest to the base (travel time ``t``), until its workload reaches
-    ``target``."""
+    ``target``. With ``owner`` (territory per retailer, -1 none) a retailer is only taken if its
+    territory stays in one piece without it and keeps at least one retailer."""
     import heapq
 
     free = np.flatnonzero(~taken & (t < 1e12))
     if not len(free):
         return np.array([], dtype=np.int64)
+    x = np.full(len(t), -1, dtype=np.int64) if owner is None else np.asarray(owner, dtype=np.int64).copy()
+    size = np.bincount(x[x >= 0], minlength=int(x.max()) + 1 if len(x) and x.max() >= 0 else 0)
     start = int(free[np.argmin(t[free])])
     heap = [(float(t[start]), start)]
     inside: set[int] = set()
@@ -310,12 +314,37 @@ def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: 
         _, i = heapq.heappop(heap)
         if i in inside:
             continue
+        j = int(x[i])
+        if j >= 0 and (size[j] <= 1 or not _stays_connected(i, x, nbrs)):
+            continue  # would cut its territory in two (it may be offered again from another side)
         inside.add(i)
+        if j >= 0:
+            size[j] -= 1
+            x[i] = -2
         acc += float(wl[i])
-        for j in nbrs[i]:
-            if j not in inside and not taken[j] and t[j] < 1e12:
-                heapq.heappush(heap, (float(t[j]), j))
+        for v in nbrs[i]:
+            if v not in inside and not taken[v] and t[v] < 1e12:
+                heapq.heappush(heap, (float(t[v]), v))
     return np.array(sorted(inside), dtype=np.int64)
+
+
+def _stays_connected(i: int, x: np.ndarray, nbrs: list[list[int]]) -> bool:
+    """Territory ``x[i]`` without ``i``: are ``i``'s neighbours in it still connected to each other?"""
+    j = x[i]
+    same = [v for v in nbrs[i] if x[v] == j]
+    if len(same) <= 1:
+        return True
+    rest = set(same[1:])
+    seen = {i, same[0]}
+    stack = [same[0]]
+    while stack and rest:
+        a = stack.pop()
+        for b in nbrs[a]:
+            if x[b] == j and b not in seen:
+                seen.add(b)
+                rest.discard(b)
+                stack.append(b)
+    return not rest
 
 
 def cut_off_parts(before: np.ndarray, after: np.ndarray, j: int, nbrs: list[list[int]]) -> list[np.ndarray]:

@@ -30,6 +30,21 @@ def _run(*args: str):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
+def _boundary_retailer(scenario_dir: Path, owner: dict[str, str], *, exclude: set[str], skip: set[str]
+                       ) -> tuple[str, str]:
+    """A retailer next to another manager's territory (Delaunay neighbours), and that manager."""
+    from planner.run import adjacency, prepare
+
+    ctx = prepare(load_scenario(scenario_dir / "scenario.yaml"))
+    rid = ctx.ds.retailers["retailer_id"].tolist()
+    for a, b in sorted(adjacency(ctx).tolist()):
+        for u, v in ((a, b), (b, a)):
+            mu, mv = owner[rid[u]], owner[rid[v]]
+            if mu != mv and not {mu, mv} & exclude and rid[u] not in skip:
+                return rid[u], mv
+    raise AssertionError("no boundary retailer")
+
+
 @pytest.fixture(scope="module")
 def quarter(tmp_path_factory, small_region: Path) -> dict:
     """A first plan of the small generated county, and next quarter's data: 3 new retailers,
@@ -50,8 +65,7 @@ def quarter(tmp_path_factory, small_region: Path) -> dict:
     closed = list(stay["retailer_id"].iloc[[0, 1]])
     changed = list(stay["retailer_id"].iloc[[5, 6, 7]])
     lock_same = str(stay["retailer_id"].iloc[10])
-    other = sorted(set(m["manager_id"]) - {LEAVING, owner[str(stay["retailer_id"].iloc[11])]})[0]
-    lock_other = (str(stay["retailer_id"].iloc[11]), other)
+    lock_other = _boundary_retailer(q1, owner, exclude={LEAVING}, skip=set(closed) | {lock_same})
     nxt = {"A": "B", "B": "C", "C": "A"}
     r.loc[r["retailer_id"].isin(changed), "class"] = r.loc[r["retailer_id"].isin(changed), "class"].map(nxt)
     new = r.iloc[[20, 40, 60]].copy()
@@ -264,3 +278,4 @@ def test_parse_share():
     for bad in ("-1", "2", "ten", "110%"):
         with pytest.raises(Exception, match="max-moved"):
             parse_share(bad)
+
