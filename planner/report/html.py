@@ -168,7 +168,7 @@ def kpi_keys(view_classes: list[str], globals_: list[dict | None]) -> list[tuple
 
 
 def td_num(text: str, v=None, cls: str = "n") -> str:
-    dv = f' data-v="{v:.6g}"' if is_num(v) else ""
+    dv = f' data-v="{v:.10g}"' if is_num(v) else ""
     return f'<td class="{cls}"{dv}>{escape(text)}</td>'
 
 
