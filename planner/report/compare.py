@@ -140,9 +140,10 @@ def render_compare_html(cmp: Comparison, *, lang: str = "en") -> str:
     total = len(cmp.retailers)
     charts = compare_charts(cmp, loc)
     names = sorted({v.scenario_name for v in cmp.views if v.scenario_name})
+    kinds = " · ".join(f"{lab}: {method_text(loc, v.territory_method)}" for lab, v in zip(cmp.labels, cmp.views, strict=True))
     body = [f'<header class="top"><h1>{escape(t("compare_title"))}: {escape(" / ".join(cmp.labels))}</h1>'
-            f'<div class="sub">{escape(" · ".join(names))}</div></header>',
-            _plans_table(cmp, loc)]
+            f'<div class="sub">{escape(" · ".join(names))}</div><div class="sub">{escape(kinds)} '
+            f'({escape(t("reference"))}: {escape(ref)})</div></header>']
     cards = ['<div class="cards">']
     for j in range(1, cmp.n):
         n = len(cmp.moves[j])
@@ -171,6 +172,7 @@ def render_compare_html(cmp: Comparison, *, lang: str = "en") -> str:
              "</div>",
              _workload_table(cmp, loc, colors),
              _moves_html(cmp, loc),
+             _plans_table(cmp, loc),
              f'<footer>{escape(t("generated_by", v=version()))} · {escape(t("map_credits"))}</footer>']
     data = compare_map_data(cmp, loc, colors)
     return page(loc=loc, title=f"{t('compare_title')}: {' / '.join(cmp.labels)}", body="".join(body), data=data,
