@@ -13,7 +13,8 @@ Tasks run on `Dask distributed <https://distributed.dask.org>`_: by default a ``
 ``workers`` processes with one thread each on this machine; with ``scheduler`` (an address such
 as ``tcp://10.0.0.5:8786``) on a running Dask cluster through ``Client(address)`` — the same code
 runs a province on many machines (the workers need the scenario and input paths, and ``DIR``,
-on a shared file system). Larger regions are submitted with a higher priority (longest first).
+on a shared file system). Larger regions (more retailers; for whole scenarios, a larger retailer
+file) are submitted with a higher priority, so the longest tasks start first.
 
 Resuming
 --------
@@ -186,8 +187,10 @@ def plan_tasks(scenarios: list[Path], out: Path, *, seed: int | None = None, wit
             reg = loaded.scenario.regions
             if reg is None or reg.select is not None:
                 name = unique(label)
+                rfile = loaded.resolve(loaded.scenario.inputs.retailers)
+                size = rfile.stat().st_size // 100 if rfile.is_file() else 0  # ~ retailers, for priorities
                 tasks.append(Task(name=name, scenario=str(loaded.path), region=reg.select if reg else None,
-                                  folder=str(out / name), seed=seed, with_baseline=with_baseline))
+                                  folder=str(out / name), seed=seed, with_baseline=with_baseline, size=size))
                 continue
             counts, orphans, mregions = region_values(loaded)
         except PlannerError as e:

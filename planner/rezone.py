@@ -17,7 +17,9 @@ current inputs of the scenario, which may differ from the previous plan's inputs
 Then the territories are rebalanced by :func:`planner.run.market_territories` (warm start from the
 previous assignment) while at most ``max_moved`` of the retailers change manager, and the visit
 calendars are rebuilt keeping each retailer's previous weekday where possible
-(``previous_weekday`` and ``move_penalty`` of the calendar solver).
+(``previous_weekday`` and ``move_penalty`` of the calendar solver; the greedy method ignores
+them). Re-zoning always designs one territory per manager of the current managers file, on one
+level (all teams at once), whatever ``territories.method`` and ``territories.count`` say.
 
 Budget accounting
 -----------------
