@@ -294,8 +294,9 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
     restart_after = max(200, 30 * n)
     best_x, best_f = None, math.inf
     # with a time limit (and no iteration limit) small graphs end with CP-SAT (hinted by the
-    # tabu plan) for the last 60 % of the time: it may improve the plan and prove optimality
-    cp_share = 0.6 if (clock.rule.max_iterations is None and clock.rule.time_limit_s
+    # tabu plan) for the last 85 % of the time: LNS over groups of 2-3 territories, then the
+    # whole model (it may improve the plan further and prove optimality)
+    cp_share = 0.85 if (clock.rule.max_iterations is None and clock.rule.time_limit_s
                        and n <= MAX_CPSAT_UNITS) else 0.0
     tabu_clock = clock.rule.scaled(1.0 - cp_share).clock() if cp_share else clock
     last_best = 0
@@ -329,16 +330,65 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
     stats.update(method="tabu:cut_edges", iterations=ts.it, restarts=restarts,
                  best_found=None if best_x is None else float(best_f))
     out = best_x if best_x is not None else ts.x
+    if cp_share > 0 and best_x is not None:
+        out, best_f = _cut_lns(model, clock, rng, best_x, best_f, stats)
     remaining = clock.remaining_s()
-    if cp_share > 0 and remaining is not None and remaining > 1.0 and n <= MAX_CPSAT_UNITS:
+    if cp_share > 0 and remaining is not None and remaining > 0.5:
         from solvers.territory.cpsat import solve_cut_cpsat
 
-        cx, val, proven, bound = solve_cut_cpsat(model, best_x, remaining, seed=int(rng.integers(1 << 30)))
-        stats.update(method="tabu+cpsat:cut_edges", cpsat_objective=val, bound=bound,
+        cx, val, proven, bound = solve_cut_cpsat(model, out if best_x is not None else None,
+                                                 remaining, seed=int(rng.integers(1 << 30)))
+        stats.update(method="tabu+lns+cpsat:cut_edges", cpsat_objective=val, bound=bound,
                      proven_optimal=proven)
         if cx is not None and val <= best_f + 1e-9:
             out = cx
     return out
+
+
+def _cut_lns(model: Model, clock: StopClock, rng: np.random.Generator, x: np.ndarray,
+             cut: float, stats: dict) -> tuple[np.ndarray, float]:
+    """Large-neighbourhood search: re-optimise 2, then 3 adjacent territories at a time
+    exactly with CP-SAT (the others fixed) until no group improves or 85 % of the time is
+    used. Edges leaving the group are cut whatever the group does, so the sub-objective is
+    the number of cut edges inside the group."""
+    from solvers.territory.cpsat import solve_cut_cpsat
+
+    k = model.k
+    e = model.graph.edges
+    budget = 0.85 * (clock.rule.time_limit_s or 0.0)
+    size = 2
+    subs = improved_total = 0
+    while size <= min(3, k - 1) and clock.elapsed() < budget:
+        d = x[e[:, 0]] != x[e[:, 1]]
+        tadj = {(min(a, b), max(a, b)) for a, b in zip(x[e[d, 0]].tolist(), x[e[d, 1]].tolist(), strict=True)}
+        groups = sorted(tadj)
+        if size == 3:
+            nbt: dict[int, set[int]] = {}
+            for a, b in tadj:
+                nbt.setdefault(a, set()).add(b)
+                nbt.setdefault(b, set()).add(a)
+            groups = sorted({tuple(sorted((a, b, c))) for a, b in tadj for c in nbt[a] | nbt[b]
+                             if c not in (a, b)})
+        order = rng.permutation(len(groups))
+        improved = False
+        for gi in order.tolist():
+            if clock.elapsed() >= budget:
+                break
+            grp = list(groups[gi])
+            mem = np.isin(x, grp)
+            inner = mem[e[:, 0]] & mem[e[:, 1]]
+            cur = int(np.count_nonzero(x[e[inner, 0]] != x[e[inner, 1]]))
+            lim = min(2.0 * size, budget - clock.elapsed())
+            cx, val, _, _ = solve_cut_cpsat(model, x, lim, seed=int(rng.integers(1 << 30)), terr=grp)
+            subs += 1
+            if cx is not None and val < cur - 1e-9:
+                x, cut = cx, cut - (cur - val)
+                improved = True
+                improved_total += 1
+        if not improved:
+            size += 1
+    stats.update(lns_subproblems=subs, lns_improvements=improved_total, lns_cut=cut)
+    return x, cut
 
 
 def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
@@ -346,13 +396,17 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
     d = np.asarray(model.travel.matrix(np.arange(n)), dtype=np.float64)
     d = np.maximum(d, d.T)
     values = np.unique(d[np.triu_indices(n, 1)])
-    if model.initial is not None or model.p.contiguous:
+    if model.initial is not None:
         x0 = _initial(model, rng)
     else:
-        from solvers.territory.construct import flow_allocation, seed_centres
+        # compact start: location-allocation around bisection seeds (+ contiguity repair)
+        from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
 
         c = seed_centres(model, rng)
-        x0 = flow_allocation(model, model.rows(c))
+        rows = model.rows(c)
+        x0 = flow_allocation(model, rows)
+        if model.p.contiguous:
+            x0 = repair_contiguity(model, x0, rows, c)
     ts = PairTabu(model, x0, None, 1.0, rng)
 
     def diam(x: np.ndarray) -> float:
