@@ -102,6 +102,40 @@ def test_plan_report_renders_map_and_charts(pages, tmp_path):
     assert secs < 60
 
 
+POPUP_PROBE = """<script>
+setTimeout(function () {
+  var map = window.fieldplanReport.map, got = {};
+  map.eachLayer(function (l) {
+    var kind = l instanceof L.Polygon ? "territory" : l instanceof L.Polyline ? "route"
+      : l instanceof L.CircleMarker ? "retailer" : l instanceof L.Marker ? "base" : null;
+    if (!kind || got[kind] || !l.getPopup || !l.getPopup()) return;
+    l.openPopup();
+    var c = l.getPopup().getElement().querySelector(".leaflet-popup-content");
+    got[kind] = c ? c.textContent : "";
+    map.closePopup();
+  });
+  var d = document.createElement("pre"); d.id = "popup-probe"; d.textContent = JSON.stringify(got);
+  document.body.appendChild(d);
+}, 300);
+</script>"""
+
+
+def test_popups_show_retailer_route_and_territory_details(pages, tmp_path):
+    page = tmp_path / "probe" / "report.html"
+    page.parent.mkdir()
+    page.write_text(pages["report"].read_text(encoding="utf-8").replace("</body>", POPUP_PROBE + "</body>"),
+                    encoding="utf-8")
+    res, _ = chromium(page, tmp_path / "profile", "--dump-dom")
+    m = re.search(r'<pre id="popup-probe">(.*?)</pre>', res.stdout, re.S)
+    assert m, res.stderr[-2000:]
+    got = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert set(got) == {"territory", "route", "retailer", "base"}, got
+    assert re.search(r"Class: [ABC].*Manager: M00\d.*Visits planned: \d+ of \d+ required", got["retailer"]), got
+    assert re.search(r"M00\d · \w{3} \d+ \w{3}\d+ visits · travel \d+ min", got["route"]), got
+    assert "Retailers:" in got["territory"] and "Workload h:" in got["territory"]
+    assert "Travel share:" in got["base"]
+
+
 def test_chinese_report_renders(pages, tmp_path):
     status, _png, _ = render(pages["report_zh"], tmp_path)
     assert status["data-errors"] == "" and status["data-ok"] == "1", status

@@ -299,3 +299,29 @@ def test_helpers():
     assert en.signed_pp(-0.154) == "−15.4 pp" and zh.signed_pp(0.005) == "+0.5 个百分点"
     assert en.date("2027-01-04") == "Mon 4 Jan 2027" and zh.date("2027-01-04") == "2027年1月4日 周一"
     assert en.num(1234.56) == "1,234.6" and en.int(None) == "–"
+
+
+def test_a_failing_report_never_loses_the_plan(small_region, tmp_path, monkeypatch):
+    import planner.report as report
+    from planner.run import Progress
+
+    def boom(*a, **k):
+        (Path(a[0]) / "report.html").write_text("half")
+        raise RuntimeError("font missing")
+
+    class Warn(Progress):
+        messages: list[str] = []
+
+        def warn(self, message: str) -> None:
+            self.messages.append(message)
+
+    monkeypatch.delenv("PLANNER_DEBUG", raising=False)
+    monkeypatch.setattr(report, "add_plan_reports", boom)
+    res = run_scenario(load_scenario(small_region), out=tmp_path / "p", progress=Warn())
+    assert res.validation.ok and (tmp_path / "p" / "visits.csv").exists()
+    assert not (tmp_path / "p" / "report.html").exists()  # no half-written report
+    assert any("report could not be made (RuntimeError: font missing)" in m for m in Warn.messages)
+    monkeypatch.setenv("PLANNER_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        run_scenario(load_scenario(small_region), out=tmp_path / "q", progress=Warn())
+    assert not (tmp_path / "q").exists()

@@ -139,7 +139,7 @@
       if (m.lon === null) return;
       var mk = L.marker([m.lat, m.lon], { icon: baseIcon(m.color), keyboard: false, zIndexOffset: 1000 });
       mk.bindPopup(m.info);
-      if (D.managers.length <= 24) mk.bindTooltip(m.id, { permanent: true, direction: "right", className: "base-label", offset: [10, 0] });
+      mk.bindTooltip(m.id, { permanent: D.managers.length <= 12, direction: "right", className: "base-label", offset: [10, 0] });
       groups.bases[k].push(mk); bounds.push([m.lat, m.lon]); status.bases++;
     });
     var routesByDay = {};
@@ -294,7 +294,7 @@
           seen[key] = true;
           var m = D.managers[b.m];
           var mk = L.marker([b.lat, b.lon], { icon: baseIcon(m.color), keyboard: false });
-          mk.bindTooltip(m.id, { permanent: D.managers.length <= 30, direction: "right", className: "base-label", offset: [10, 0] });
+          mk.bindTooltip(m.id, { permanent: D.managers.length <= 12, direction: "right", className: "base-label", offset: [10, 0] });
           mk.addTo(layers.bases); status.bases++; bounds.push([b.lat, b.lon]);
         });
       });
@@ -408,7 +408,8 @@
     try {
       D = JSON.parse(document.getElementById("report-data").textContent);
       T = D.labels || {};
-      if (D.kind === "compare") buildCompareMap(D, T); else buildPlanMap(D, T);
+      var map = D.kind === "compare" ? buildCompareMap(D, T) : buildPlanMap(D, T);
+      window.fieldplanReport = { map: map, status: status };  // for readers' own scripts and tests
     } catch (e) {
       errors.push("map: " + (e && e.message ? e.message : String(e)));
     }
