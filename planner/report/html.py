@@ -363,9 +363,16 @@ def frontier_chart(view: PlanView, loc: Locale, fr: pd.DataFrame) -> str:
         labels = [f"λ={v:g}" for v in pd.to_numeric(fr["lambda"], errors="coerce")]
     else:
         labels = [""] * len(fr)
-    series = [svg.XYSeries(loc.t("frontier_y"), [svg.Point(float(a), float(b), lab)
-                                                   for a, b, lab in zip(x, y, labels, strict=True)
-                                                   if math.isfinite(a) and math.isfinite(b)], svg.SERVICE)]
+    merged: dict[tuple[float, float], list[str]] = {}  # identical points: one point, joined labels
+    for a, b, lab in zip(x, y, labels, strict=True):
+        if math.isfinite(a) and math.isfinite(b):
+            merged.setdefault((round(float(a), 6), round(float(b), 6)), []).append(lab)
+    pts = []
+    for (a, b), labs in merged.items():
+        head, _, _ = labs[0].partition("=")
+        lab = labs[0] if len(labs) == 1 else head + "=" + ", ".join(v.partition("=")[2] for v in labs)
+        pts.append(svg.Point(a, b, lab))
+    series = [svg.XYSeries(loc.t("frontier_y"), pts, svg.SERVICE)]
     single_key = len(view.key_classes) == 1
     for k, col in enumerate(c for c in fr.columns if c.startswith("frequency_compliance_")):
         cls = col.removeprefix("frequency_compliance_")
@@ -381,8 +388,9 @@ def frontier_chart(view: PlanView, loc: Locale, fr: pd.DataFrame) -> str:
     if is_num(g.get("travel_hours")) and is_num(g.get("key_frequency_compliance")):
         hl = svg.Point(float(g["travel_hours"]), float(g["key_frequency_compliance"]))
     return svg.xy_chart("frontier", loc.t("chart_frontier"), series, x_label=loc.t("frontier_x"),
-                        y_label=loc.t("frontier_y"), x_fmt=lambda v: loc.num(v, 0), y_fmt=lambda v: loc.pct(v, 0),
-                        highlight=hl, highlight_label=loc.t("this_plan"))
+                        y_label=loc.t("frontier_axis_y"), x_fmt=lambda v: loc.num(v, 1), y_fmt=lambda v: loc.pct(v, 1),
+                        x_tick=lambda v, d: loc.num(v, d), y_tick=lambda v, d: loc.pct(v, max(0, d - 2)),
+                        highlight=hl, highlight_label=loc.t("this_plan"), y_max=1.0)
 
 
 def managers_html(view: PlanView, loc: Locale, mt: pd.DataFrame, colors: dict) -> str:

@@ -147,6 +147,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "baseline_workload": ("administrative workload", "行政区划方案工作量"),
     "frontier_x": ("Travel hours (all managers)", "路途时间（全体客户经理，小时）"),
     "frontier_y": ("Key-customer visits made", "重点客户拜访达成率"),
+    "frontier_axis_y": ("Visits made (share of required)", "拜访达成率（占应拜访次数）"),
     "frontier_series": ("computed plans", "计算的方案"),
     "this_plan": ("this plan", "本方案"),
     "frontier_none": ("No frequency–travel curve was computed for this plan (run planner frontier).",

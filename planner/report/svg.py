@@ -244,17 +244,46 @@ def hbar_chart(chart_id: str, title: str, categories: Sequence[str], series: Seq
     return "".join(out)
 
 
+def decimals(ticks: Sequence[float]) -> int:
+    """Decimals needed to tell the tick values apart."""
+    for d in range(7):
+        if all(abs(round(t, d) - t) < 1e-9 * max(1.0, abs(t)) for t in ticks):
+            return d
+    return 6
+
+
 def xy_chart(chart_id: str, title: str, series: Sequence[XYSeries], *, x_label: str, y_label: str,
              x_fmt: Callable[[float], str], y_fmt: Callable[[float], str], highlight: Point | None = None,
-             highlight_label: str = "", width: float = 720, height: float = 340) -> str:
-    """Lines with labelled points (e.g. key frequency met against travel hours, one point per λ)."""
+             highlight_label: str = "", width: float = 720, height: float = 340,
+             x_tick: Callable[[float, int], str] | None = None, y_tick: Callable[[float, int], str] | None = None,
+             y_max: float | None = None) -> str:
+    """Lines with labelled points (e.g. key frequency met against travel hours, one point per λ).
+
+    ``x_tick(value, decimals)`` / ``y_tick`` format the axes with as many decimals as the tick
+    step needs; ``y_max`` caps the y axis (1.0 for shares that cannot pass 100 %).
+    """
     pts = [p for s in series for p in s.points] + ([highlight] if highlight else [])
     xs = [p.x for p in pts if math.isfinite(p.x)] or [0.0, 1.0]
     ys = [p.y for p in pts if math.isfinite(p.y)] or [0.0, 1.0]
-    xpad = (max(xs) - min(xs)) * 0.05 or 1.0
+    def pad(lo: float, hi: float, share: float, least: float) -> float:
+        span = hi - lo
+        return span * share if span > 1e-6 * max(1.0, abs(hi)) else max(abs(hi) * 0.05, least)
+
+    xpad = pad(min(xs), max(xs), 0.05, 1.0)
     xt = nice_ticks(max(0.0, min(xs) - xpad), max(xs) + xpad)
-    ylo = min(ys)
-    yt = nice_ticks(max(0.0, ylo - (max(ys) - ylo) * 0.1 - 1e-9), max(ys) if max(ys) > ylo else ylo + 0.05)
+    ylo, yhi = min(ys), max(ys)
+    ypad = pad(ylo, yhi, 0.1, 0.05)
+    top_y = yhi + (ypad if y_max is None or yhi + ypad <= y_max else 0.0)
+    if y_max is not None:
+        top_y = min(max(top_y, yhi), y_max) if yhi <= y_max else top_y
+    yt = nice_ticks(max(0.0, ylo - ypad), top_y)
+    if y_max is not None and yt[-1] > y_max >= yhi:
+        yt = [t for t in yt if t <= y_max + 1e-12]
+        if yt[-1] < y_max - 1e-12:
+            yt.append(y_max)
+    xd, yd = decimals(xt), decimals(yt)
+    x_tick_fmt = (lambda v: x_tick(v, xd)) if x_tick else x_fmt
+    y_tick_fmt = (lambda v: y_tick(v, yd)) if y_tick else y_fmt
     legend = Legend([(s.name, s.color, "dot" if s.markers_only else "line") for s in series]
                     + ([(highlight_label, "#c62828", "star")] if highlight else []))
     top = 8 + legend.height(width - 16) + 8
@@ -270,10 +299,10 @@ def xy_chart(chart_id: str, title: str, series: Sequence[XYSeries], *, x_label: 
     out = [_svg_open(chart_id, title, width, height), legend.render(10, 6, width - 16)]
     for t in xt:
         out.append(f'<line class="grid" x1="{sx(t):.1f}" x2="{sx(t):.1f}" y1="{top:.1f}" y2="{top + ph:.1f}"/>')
-        out.append(f'<text class="tick" x="{sx(t):.1f}" y="{top + ph + 15:.1f}" text-anchor="middle">{escape(x_fmt(t))}</text>')
+        out.append(f'<text class="tick" x="{sx(t):.1f}" y="{top + ph + 15:.1f}" text-anchor="middle">{escape(x_tick_fmt(t))}</text>')
     for t in yt:
         out.append(f'<line class="grid" x1="{left:.1f}" x2="{left + pw:.1f}" y1="{sy(t):.1f}" y2="{sy(t):.1f}"/>')
-        out.append(f'<text class="tick" x="{left - 6:.1f}" y="{sy(t) + 4:.1f}" text-anchor="end">{escape(y_fmt(t))}</text>')
+        out.append(f'<text class="tick" x="{left - 6:.1f}" y="{sy(t) + 4:.1f}" text-anchor="end">{escape(y_tick_fmt(t))}</text>')
     out.append(f'<line class="axis" x1="{left:.1f}" x2="{left:.1f}" y1="{top:.1f}" y2="{top + ph:.1f}"/>')
     out.append(f'<line class="axis" x1="{left:.1f}" x2="{left + pw:.1f}" y1="{top + ph:.1f}" y2="{top + ph:.1f}"/>')
     out.append(f'<text class="axis-label" x="{left + pw / 2:.1f}" y="{height - 8:.1f}" text-anchor="middle">{escape(x_label)}</text>')
