@@ -143,7 +143,7 @@ def render_compare_html(cmp: Comparison, *, lang: str = "en") -> str:
     kinds = " · ".join(f"{lab}: {method_text(loc, v.territory_method)}" for lab, v in zip(cmp.labels, cmp.views, strict=True))
     body = [f'<header class="top"><h1>{escape(t("compare_title"))}: {escape(" / ".join(cmp.labels))}</h1>'
             f'<div class="sub">{escape(" · ".join(names))}</div><div class="sub">{escape(kinds)} '
-            f'({escape(t("reference"))}: {escape(ref)})</div></header>']
+            f'{escape(loc.paren(t("reference") + ": " + ref))}</div></header>']
     cards = ['<div class="cards">']
     for j in range(1, cmp.n):
         n = len(cmp.moves[j])

@@ -400,6 +400,7 @@
     s.setAttribute("data-charts", String(charts.ok));
     s.setAttribute("data-chart-names", charts.names.join(","));
     s.setAttribute("data-errors", errors.join(" | "));
+    if (window.performance && performance.now) s.setAttribute("data-render-ms", String(Math.round(performance.now())));
     s.textContent = ok ? "rendered" : "problems: " + errors.join(" | ");
   }
 
