@@ -279,3 +279,20 @@ def test_parse_share():
         with pytest.raises(Exception, match="max-moved"):
             parse_share(bad)
 
+
+
+def test_simulate_quarter(quarter, tmp_path):
+    from planner.datasets import load_dataset
+    from planner.rezone import simulate_quarter
+
+    src = quarter["prev"].parent / "q1"
+    s = simulate_quarter(src, tmp_path / "q", seed=5, new_share=0.05, closed_share=0.05, class_change_share=0.1,
+                         leave=1, join=2, previous_plan=quarter["prev"])
+    ds = load_dataset(load_scenario(s))  # valid inputs: current managers all exist
+    before = pd.read_csv(src / "retailers.csv", dtype=str)
+    ids = set(ds.retailers["retailer_id"])
+    assert len(ids - set(before["retailer_id"])) == round(0.05 * len(before))
+    assert 0 < len(set(before["retailer_id"]) - ids) < 0.15 * len(before)
+    m0 = set(pd.read_csv(src / "managers.csv", dtype=str)["manager_id"])
+    m1 = set(ds.managers["manager_id"])
+    assert len(m0 - m1) == 1 and len(m1 - m0) == 2
