@@ -321,7 +321,7 @@ def slot_neighbours(problem: RoutingProblem) -> tuple[tuple[int, ...], ...] | No
     ``cost[i, j] + cost[j, i]``) in each slot that it or one of its group alternatives lives in.
     """
     n = len(problem.clients)
-    if n == 0:
+    if n == 0 or (not problem.groups and len(problem.vehicle_types) == 1):
         return None
     early = np.array([c.tw_early for c in problem.clients], dtype=np.int64)
     late = np.array([min(c.tw_late, BIG_TIME) for c in problem.clients], dtype=np.int64)

@@ -55,7 +55,6 @@ import numpy as np
 
 from solvers.common import UNREACHABLE, Status, Stop
 from solvers.routing import (
-    BIG_TIME,
     RoutingClient,
     RoutingGroup,
     RoutingProblem,
@@ -128,7 +127,10 @@ class _Model:
 def _build_model(p: ScheduleProblem, backend: str) -> _Model:
     n, T = p.n_customers, p.n_days
     travel = np.asarray(p.travel_s, dtype=np.int64)
-    dur = np.minimum(travel, BIG_TIME // 4)
+    H = int(max([v.shift_end_s for v in p.vehicles] + [1])) + 1
+    # no feasible route can use a longer travel; the cap keeps the router's penalties
+    # (time warp x penalty) far from int64 overflow
+    dur = np.minimum(travel, 10 * (T + 1) * H)
     if p.distance is not None:
         cost_f = np.asarray(p.distance, dtype=np.float64)
         scale = DISTANCE_SCALE
@@ -191,7 +193,6 @@ def _build_model(p: ScheduleProblem, backend: str) -> _Model:
     maxc = int(finite.max()) if finite.size else 1
     total_visits = int(np.asarray(p.required).sum())
     must = prize >= 2 * maxc * (total_visits + 2)
-    H = int(max([v.shift_end_s for v in p.vehicles] + [1])) + 1
     pats = [list(dict.fromkeys(tuple(sorted(x)) for x in pp)) for pp in p.patterns]
     req = np.asarray(p.required, dtype=np.int64)
     grouped = np.zeros(n, dtype=bool)
@@ -1051,7 +1052,8 @@ def solve(
             rs = solve_routing(e.problem, backend="pyvrp", seed=int(rng.integers(2**31)),
                                stop=Stop(time_limit_s=remaining, max_iterations=it),
                                initial=_to_routes(e, cur))
-            iterations += int(rs.stats.get("iterations", it))
+            iterations += max(int(rs.stats.get("iterations", it)), 1)  # >= 1: the loop ends
+            nothing_to_route = n_clients == 0
             feasible = rs.feasible
             new = _from_routes(m, e, rs.routes, cur)
         else:
@@ -1061,6 +1063,8 @@ def solve(
             if stop.max_iterations is not None:
                 it = min(it, stop.max_iterations - iterations)
             days = [d for d in range(m.T) if any(c for (v, dd), c in cur.routes.items() if dd == d)]
+            nothing_to_route = not days
+            iterations += 0 if days else 1
             for d in days:
                 e = enc.encode(new, days=[d])
                 if not e.problem.clients:
@@ -1095,7 +1099,7 @@ def solve(
                 current = new
         if has_best_feasible and current.obj > best.obj * (1.0 + ACCEPT_THRESHOLD):
             current = best
-        if clock.done():
+        if clock.done() or (nothing_to_route and not movable):
             break
     sol = best
     _repair_routes(m, sol)
