@@ -1,6 +1,7 @@
 """Periodic visit-calendar solver (pattern choice per customer, daily routes, exact timing).
 
-Entry points: :func:`solve` and :func:`standard_patterns`; types in :mod:`.problem`.
+Entry points: :func:`solve`, :func:`standard_patterns` and :func:`verify` (independent
+re-check of a result); types in :mod:`.problem`; timing rules in :mod:`.timing`.
 """
 
 from solvers.schedule.patterns import standard_patterns
@@ -15,6 +16,7 @@ from solvers.schedule.problem import (
     Visit,
 )
 from solvers.schedule.solver import solve
+from solvers.schedule.verify import verify
 
 __all__ = [
     "Break",
@@ -27,4 +29,5 @@ __all__ = [
     "Visit",
     "solve",
     "standard_patterns",
+    "verify",
 ]
