@@ -85,6 +85,8 @@ PATTERN_EVALS = 150
 HARD_FACTOR = 100.0
 SWAP_NEIGHBOURS = 3
 EST_SLACK = 2.0
+ROUND_FACTOR = 2.0
+ROUND_MAX = 4000
 ACCEPT_THRESHOLD = 0.005
 
 
@@ -947,7 +949,7 @@ def _diagnose(m: _Model, sol: _Sol, i: int, d: int) -> tuple[Reason, str]:
 
 
 def _round_iterations(m: _Model, n_copies: int) -> int:
-    return int(min(4000, max(200, 2 * n_copies)))
+    return int(min(ROUND_MAX, max(200, ROUND_FACTOR * n_copies)))
 
 
 def solve(
@@ -988,6 +990,7 @@ def solve(
     m = _build_model(problem, backend)
     req = np.asarray(problem.required)
     movable = [i for i in range(m.n) if not m.grouped[i] and req[i] > 0 and len(m.pats[i]) > 1]
+    searchable = movable  # day-flexible single-visit customers are moved by the router
     enc = _Encoder(m)
     sol = _construct(m, rng)
     sol.obj = _objective(m, sol)
@@ -1012,13 +1015,13 @@ def solve(
                 break
             remaining = max(remaining, 0.05)
         cur = current.copy() if rounds > 0 else sol
-        if rounds > 0 and movable:
+        if rounds > 0 and searchable:
             deadline = None
             if stop.time_limit_s is not None:
                 deadline = time.perf_counter() + 0.5 * remaining
             ap = 0
             while True:  # passes until no improving move (or budget)
-                cur, ev, ap1 = _exact_pattern_search(m, enc, cur, rng, movable, backend, deadline,
+                cur, ev, ap1 = _exact_pattern_search(m, enc, cur, rng, searchable, backend, deadline,
                                                      max_evals=PATTERN_EVALS)
                 evals += ev
                 iterations += ev
@@ -1032,7 +1035,7 @@ def solve(
                 best = cur.copy()
                 current = cur.copy()
             if ap == 0:
-                moves += _pattern_moves(m, cur, rng, movable, perturb=int(rng.integers(1, 6)),
+                moves += _pattern_moves(m, cur, rng, searchable, perturb=int(rng.integers(1, 6)),
                                         force=True)
             if stop.max_iterations is not None and iterations >= stop.max_iterations:
                 break
@@ -1043,7 +1046,7 @@ def solve(
             e = enc.encode(cur)
             n_clients = len(e.problem.clients)
             it = it or _round_iterations(m, n_clients)
-            if not movable:
+            if not searchable:
                 # nothing for the pattern search to do: one long routing run keeps the
                 # router's penalty and acceptance state
                 it = 10**9 if stop.max_iterations is None else stop.max_iterations
