@@ -33,10 +33,16 @@ def solve_cut_cpsat(
     seed: int = 0,
     workers: int = 2,
     terr: list[int] | None = None,
+    rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray | None, float, bool, float]:
     """Solve the whole problem (``terr=None``) or re-optimise the territories ``terr`` of
     ``hint`` (the others fixed). Returns ``(assignment or None, objective over the
-    re-optimised edges, proven_optimal, best_bound)``; the assignment is the full plan."""
+    re-optimised edges, proven_optimal, best_bound)``; the assignment is the full plan. With
+    ``terr`` the root of each territory is fixed to one of its deepest units (the deepest, or a
+    random one of depth >= max - 1 if ``rng`` is given)."""
+    import time
+
+    t_build = time.perf_counter()
     full = terr is None
     if full:
         units = np.arange(model.n)
@@ -86,7 +92,7 @@ def solve_cut_cpsat(
         y.append(ye)
     m.minimize(sum(y))
     sym = full and not any_lock
-    fixed_root = None if full or hint is None else _deepest_units(model, hint, tl, units, loc)
+    fixed_root = None if full or hint is None else _deepest_units(model, hint, tl, loc, rng)
     if model.p.contiguous:
         roots = []
         for j in range(k):
@@ -126,7 +132,8 @@ def solve_cut_cpsat(
             for jj in range(k):
                 m.add_hint(x[i][jj], int(relabel.get(int(h[i]), -1) == jj))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_limit_s, 0.05)
+    # the model building time counts against the limit
+    solver.parameters.max_time_in_seconds = max(time_limit_s - (time.perf_counter() - t_build), 0.05)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = int(seed)
     st = solver.solve(m)
@@ -142,10 +149,10 @@ def solve_cut_cpsat(
     return out, float(solver.objective_value), st == cp_model.OPTIMAL, float(solver.best_objective_bound)
 
 
-def _deepest_units(model: Model, x: np.ndarray, tl: list[int], units: np.ndarray,
-                   loc: dict[int, int]) -> list[int]:
+def _deepest_units(model: Model, x: np.ndarray, tl: list[int], loc: dict[int, int],
+                   rng: np.random.Generator | None) -> list[int]:
     """Per territory of ``tl``: local index of its unit farthest (in edges) from any other
-    territory (ties: smallest index)."""
+    territory (ties: smallest index), or with ``rng`` a random unit of depth >= max - 1."""
     from collections import deque
 
     nb = model.graph.nbrs
@@ -163,6 +170,11 @@ def _deepest_units(model: Model, x: np.ndarray, tl: list[int], units: np.ndarray
                 if v in ms and v not in dist:
                     dist[v] = dist[u] + 1
                     dq.append(v)
-        best = max(sorted(dist), key=lambda u: dist[u])
+        top = max(dist.values())
+        if rng is None:
+            best = min(u for u in dist if dist[u] == top)
+        else:
+            deep = sorted(u for u in dist if dist[u] >= top - 1)
+            best = deep[int(rng.integers(len(deep)))]
         out.append(loc[best])
     return out

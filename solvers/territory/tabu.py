@@ -34,6 +34,9 @@ from solvers.territory.model import Model
 MAX_TABU_UNITS = 5000
 MAX_SWAP_UNITS = 400
 MAX_CPSAT_UNITS = 150
+TABU_UNTIL = 0.1  # shares of the time limit (cut edges with a time limit)
+RECOM_UNTIL = 0.4
+FIXED_ROOTS_UNTIL = 0.75
 
 
 class PairTabu:
@@ -294,15 +297,15 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
     restart_after = max(200, 30 * n)
     best_x, best_f = None, math.inf
     # with a time limit (and no iteration limit) small graphs end with CP-SAT (hinted by the
-    # tabu plan) for the last 85 % of the time: LNS over groups of 2-3 territories, then the
-    # whole model (it may improve the plan further and prove optimality)
-    cp_share = 0.85 if (clock.rule.max_iterations is None and clock.rule.time_limit_s
+    # tabu plan): tabu until 10 % of the time, recombination moves until 40 %, CP-SAT with
+    # fixed roots until 75 %, then the whole CP-SAT model with free roots (improve and prove)
+    cp_share = 1.0 - TABU_UNTIL if (clock.rule.max_iterations is None and clock.rule.time_limit_s
                        and n <= MAX_CPSAT_UNITS) else 0.0
     tabu_clock = clock.rule.scaled(1.0 - cp_share).clock() if cp_share else clock
     last_best = 0
     ts.lam = 10.0 * n / k
     restarts = 0
-    while not tabu_clock.done():
+    while not clock.done() and (not tabu_clock.done() or best_x is None):
         if not ts.step(best_f - m_edges, tenure):
             ts.tabu[:] = 0
             ts.perturb(max(3, n // 10))
@@ -331,63 +334,49 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
                  best_found=None if best_x is None else float(best_f))
     out = best_x if best_x is not None else ts.x
     if cp_share > 0 and best_x is not None:
-        out, best_f = _cut_lns(model, clock, rng, best_x, best_f, stats)
+        from solvers.territory.recom import recom_search
+
+        tl = clock.rule.time_limit_s or 0.0
+        rx, rcut, tries = recom_search(model, best_x, rng, clock, RECOM_UNTIL * tl)
+        stats.update(recom_moves=tries, recom_cut=rcut)
+        if rcut <= best_f:
+            out, best_f = rx, float(rcut)
+        out, best_f = _cut_fixed_roots(model, clock, rng, out, best_f, FIXED_ROOTS_UNTIL * tl, stats)
     remaining = clock.remaining_s()
     if cp_share > 0 and remaining is not None and remaining > 0.5:
         from solvers.territory.cpsat import solve_cut_cpsat
 
         cx, val, proven, bound = solve_cut_cpsat(model, out if best_x is not None else None,
                                                  remaining, seed=int(rng.integers(1 << 30)))
-        stats.update(method="tabu+lns+cpsat:cut_edges", cpsat_objective=val, bound=bound,
+        stats.update(method="tabu+recom+cpsat:cut_edges", cpsat_objective=val, bound=bound,
                      proven_optimal=proven)
         if cx is not None and val <= best_f + 1e-9:
             out = cx
     return out
 
 
-def _cut_lns(model: Model, clock: StopClock, rng: np.random.Generator, x: np.ndarray,
-             cut: float, stats: dict) -> tuple[np.ndarray, float]:
-    """Large-neighbourhood search: re-optimise 2, then 3 adjacent territories at a time
-    exactly with CP-SAT (the others fixed) until no group improves or 85 % of the time is
-    used. Edges leaving the group are cut whatever the group does, so the sub-objective is
-    the number of cut edges inside the group."""
+def _cut_fixed_roots(model: Model, clock: StopClock, rng: np.random.Generator, x: np.ndarray,
+                     cut: float, until_s: float, stats: dict) -> tuple[np.ndarray, float]:
+    """CP-SAT on the whole problem with each territory's root fixed to a deep unit of the
+    current best plan (no root symmetry, much easier than free roots), in time slices: after a
+    slice without improvement the roots are redrawn among units of near-maximal depth."""
     from solvers.territory.cpsat import solve_cut_cpsat
 
-    k = model.k
-    e = model.graph.edges
-    budget = 0.85 * (clock.rule.time_limit_s or 0.0)
-    size = 2
-    subs = improved_total = 0
-    while size <= min(3, k - 1) and clock.elapsed() < budget:
-        d = x[e[:, 0]] != x[e[:, 1]]
-        tadj = {(min(a, b), max(a, b)) for a, b in zip(x[e[d, 0]].tolist(), x[e[d, 1]].tolist(), strict=True)}
-        groups = sorted(tadj)
-        if size == 3:
-            nbt: dict[int, set[int]] = {}
-            for a, b in tadj:
-                nbt.setdefault(a, set()).add(b)
-                nbt.setdefault(b, set()).add(a)
-            groups = sorted({tuple(sorted((a, b, c))) for a, b in tadj for c in nbt[a] | nbt[b]
-                             if c not in (a, b)})
-        order = rng.permutation(len(groups))
-        improved = False
-        for gi in order.tolist():
-            if clock.elapsed() >= budget:
-                break
-            grp = list(groups[gi])
-            mem = np.isin(x, grp)
-            inner = mem[e[:, 0]] & mem[e[:, 1]]
-            cur = int(np.count_nonzero(x[e[inner, 0]] != x[e[inner, 1]]))
-            lim = min(2.0 * size, budget - clock.elapsed())
-            cx, val, _, _ = solve_cut_cpsat(model, x, lim, seed=int(rng.integers(1 << 30)), terr=grp)
-            subs += 1
-            if cx is not None and val < cur - 1e-9:
-                x, cut = cx, cut - (cur - val)
-                improved = True
-                improved_total += 1
-        if not improved:
-            size += 1
-    stats.update(lns_subproblems=subs, lns_improvements=improved_total, lns_cut=cut)
+    tl = clock.rule.time_limit_s or 0.0
+    slices = improvements = 0
+    stale = False
+    while clock.elapsed() < until_s - 0.5:
+        lim = min(max(5.0, 0.15 * tl), until_s - clock.elapsed())
+        cx, val, _, _ = solve_cut_cpsat(model, x, lim, seed=int(rng.integers(1 << 30)),
+                                        terr=list(range(model.k)), rng=rng if stale else None)
+        slices += 1
+        if cx is not None and val < cut - 1e-9:
+            x, cut = cx, val
+            improvements += 1
+            stale = False
+        else:
+            stale = True
+    stats.update(fixed_root_slices=slices, fixed_root_improvements=improvements, fixed_root_cut=cut)
     return x, cut
 
 
