@@ -29,20 +29,33 @@ def solve(
     ------
     * ``"exact"`` (and ``"auto"`` when ``k**n_unlocked <= MAX_ENUMERATION``): enumeration of
       all assignments; the result is ``OPTIMAL`` when a feasible one exists.
-    * ``objective="weighted_travel"``: seeds (free centres: weighted k-means++ snapped to units;
-      fixed: the given bases) -> capacitated location-allocation by min-cost flow (exact
-      workload balance, ``n_cand`` nearest centres per unit) -> contiguity repair -> boundary
-      local search with balance penalties, articulation checks and recentring
+    * ``objective="weighted_travel"``: seeds (free centres: units nearest the centroids of a
+      workload-balanced recursive coordinate bisection; fixed: the given bases) -> capacitated
+      location-allocation by min-cost flow (exact workload balance, nearest centres per unit),
+      one recentring + reallocation round -> contiguity repair (detached parts to the cheapest
+      adjacent territory; parts with locked units joined by shortest paths) -> diffusion of
+      surplus workload along the territory graph (min-cost flow) -> boundary local search with
+      balance penalties, articulation checks / block moves and recentring
       (:mod:`solvers.territory.search`). With ``initial`` the search starts from it instead
       (re-zoning), honouring ``max_moved``.
-    * ``objective="cut_edges"`` / ``"diameter"``: multi-start tabu search with strategic
-      oscillation on the balance penalty (:mod:`solvers.territory.tabu`).
+    * ``objective="cut_edges"``: tabu search with single moves and swaps, strategic
+      oscillation on the balance penalty, articulation checks (:mod:`solvers.territory.tabu`).
+      With a time limit and no iteration limit, graphs of up to 150 units then continue with
+      recombination moves (spanning-tree splits of two merged territories, annealing;
+      :mod:`solvers.territory.recom`) until 40 % of the time, CP-SAT with fixed deep roots
+      until 75 % and the full CP-SAT model (:mod:`solvers.territory.cpsat`), which may prove
+      optimality (status ``OPTIMAL``).
+    * ``objective="diameter"``: compact start (flow allocation, contiguity repair), then tabu
+      search on the threshold form: conflicts ``d_uv > D`` inside territories are removed, and
+      ``D`` is lowered after each balanced conflict-free plan.
 
     Iterations
     ----------
-    For ``weighted_travel`` one iteration is one sweep of the boundary local search; for the
-    tabu objectives one iteration is one tabu move. ``Stop.max_iterations`` bounds them; equal
-    ``seed`` and iteration limit give the identical assignment (a time limit may stop earlier).
+    ``weighted_travel``: one iteration is one sweep of the boundary local search (all boundary
+    moves scored, improving ones applied). ``cut_edges`` / ``diameter``: one iteration is one
+    tabu move. Equal ``seed`` and ``Stop.max_iterations`` give the identical assignment; a time
+    limit may stop earlier, and the CP-SAT / recombination phases (time limit only) depend on
+    machine speed. Enumeration (tiny instances) counts no iterations.
 
     Parameters
     ----------
