@@ -249,6 +249,21 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
     dur = _clip(problem.duration[np.ix_(used, used)])
     cost = dur if problem.cost is None else _clip(problem.cost[np.ix_(used, used)])
     group_of: dict[int, int] = {c: g for g, grp in enumerate(problem.groups) for c in grp.clients}
+    # Load dimensions are rescaled so that PyVRP's adaptive load penalty (bounded per unit of
+    # excess, 0.1 .. 1e5) can reach ~ one arc per average demand: without this, instances whose
+    # costs are large (e.g. x1000 distances) and demands small cannot be kept feasible.
+    dims = problem.num_dims
+    lscale = [1] * dims
+    if dims:
+        locs = np.unique([remap[c.location] for c in problem.clients])
+        sub = cost[np.ix_(locs[:2000], locs[:2000])]
+        pos = sub[(sub > 0) & (sub < BIG_TIME)]
+        med = float(np.median(pos)) if pos.size else 1.0
+        for r in range(dims):
+            dem = np.array([c.demand[r] for c in problem.clients], dtype=np.float64)
+            dem = dem[dem > 0]
+            mean = float(dem.mean()) if dem.size else 1.0
+            lscale[r] = max(1, int(med / max(mean, 1.0) / 100.0))
     depot_locs = sorted({remap[v.start_depot] for v in problem.vehicle_types}
                         | {remap[v.end_depot] for v in problem.vehicle_types})
     depot_idx = {loc: k for k, loc in enumerate(depot_locs)}
@@ -257,7 +272,7 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
     clients = [
         pyvrp.Client(
             location=remap[c.location],
-            delivery=list(c.demand),
+            delivery=[int(x) * lscale[r] for r, x in enumerate(c.demand)],
             service_duration=int(c.service_s),
             tw_early=int(c.tw_early),
             tw_late=int(min(c.tw_late, BIG_TIME)),
@@ -276,7 +291,7 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
         vts.append(
             pyvrp.VehicleType(
                 num_available=int(v.count),
-                capacity=list(v.capacity),
+                capacity=[min(int(x) * lscale[r], 2**62) for r, x in enumerate(v.capacity)],
                 start_depot=depot_idx[remap[v.start_depot]],
                 end_depot=depot_idx[remap[v.end_depot]],
                 fixed_cost=int(v.fixed_cost),

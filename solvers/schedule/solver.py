@@ -191,10 +191,11 @@ def _build_model(p: ScheduleProblem, backend: str) -> _Model:
     value = np.asarray(p.value, dtype=np.float64)
     prize_f = p.lam * value
     prize = np.minimum(np.rint(prize_f * scale), COST_CAP).astype(np.int64)
-    finite = cost[cost < COST_CAP]
-    maxc = int(finite.max()) if finite.size else 1
-    total_visits = int(np.asarray(p.required).sum())
-    must = prize >= 2 * maxc * (total_visits + 2)
+    # a visit is never worth giving up when its prize exceeds the most that removing it from any
+    # route can save: cost[a, i] + cost[i, b] - cost[a, b] <= 2 * max(cost[i, :], cost[:, i])
+    fin = np.where(cost < COST_CAP, cost, 0)
+    reach = np.maximum(fin[:n].max(axis=1), fin[:, :n].max(axis=0)) if n else np.zeros(0)
+    must = prize > 2 * reach
     pats = [list(dict.fromkeys(tuple(sorted(x)) for x in pp)) for pp in p.patterns]
     req = np.asarray(p.required, dtype=np.int64)
     grouped = np.zeros(n, dtype=bool)
