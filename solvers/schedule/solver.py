@@ -110,6 +110,7 @@ class _Model:
     alone_reason: np.ndarray  # (n, T) object: None / 'opening_hours' / 'unreachable'
     prize: np.ndarray  # (n,) int64 scaled lam*value (capped)
     prize_f: np.ndarray  # (n,) float lam*value
+    prize_cap: np.ndarray  # (n,) int64 router prize of a must visit in the soft encoding
     must: np.ndarray  # (n,) bool: never worth giving up
     pats: list[list[tuple[int, ...]]]  # per customer: allowed patterns
     grouped: np.ndarray  # (n,) bool: single visit, day chosen by the router
@@ -196,6 +197,7 @@ def _build_model(p: ScheduleProblem, backend: str) -> _Model:
     fin = np.where(cost < COST_CAP, cost, 0)
     reach = np.maximum(fin[:n].max(axis=1), fin[:, :n].max(axis=0)) if n else np.zeros(0)
     must = prize > 2 * reach
+    prize_cap = np.minimum(prize, 2 * reach.astype(np.int64) + 1)
     pats = [list(dict.fromkeys(tuple(sorted(x)) for x in pp)) for pp in p.patterns]
     req = np.asarray(p.required, dtype=np.int64)
     grouped = np.zeros(n, dtype=bool)
@@ -215,6 +217,7 @@ def _build_model(p: ScheduleProblem, backend: str) -> _Model:
     pen_time = 10.0 * float(np.median(cost[fin] / dur[fin])) if fin.any() else 10.0
     return _Model(p=p, n=n, T=T, H=H, pen_load=pen_load, pen_time=pen_time, cost=cost, cost_f=cost_f, scale=scale, dur=dur,
                   shifts=shifts, alive=alive, alone_reason=alone_reason, prize=prize,
+                  prize_cap=prize_cap,
                   prize_f=prize_f, must=must, pats=pats, grouped=grouped,
                   day_vehicles=day_vehicles, demand=demand, avail=avail, open_=open_,
                   close=close, service=service, prev_wd=prev_wd,
@@ -630,6 +633,7 @@ class _Encoder:
     rtypes: list[RoutingVehicleType] = field(default_factory=list)
     dims: tuple[str, ...] = ()
     master_copies: list[tuple[int, int]] | None = None
+    soft: bool = False  # must visits optional (capped prize) instead of required
     master_lists: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
@@ -692,23 +696,27 @@ class _Encoder:
         copies: list[tuple[int, int]] = []
         groups: list[RoutingGroup] = []
         for i in range(m.n):
+            # a must visit is required by the router, unless the encoding is soft (after the
+            # router failed to find a feasible calendar): then it is optional with a prize just
+            # above the most its removal can save, so it is only dropped when it cannot fit
+            req = bool(m.must[i]) and not self.soft
+            pz = int(m.prize[i]) if not m.must[i] else int(m.prize_cap[i])
             if m.grouped[i] and day_offset:
                 opts = sorted({q[0] for q in m.pats[i] if m.alive[i, q[0]]})
                 members = []
                 for d in opts:
-                    pr = int(m.prize[i]) if not m.must[i] else 0
+                    pr = 0 if req else pz
                     if m.move_pen and m.prev_wd[i] >= 0 and d % m.p.days_per_week == m.prev_wd[i]:
                         pr += m.move_pen
                     members.append(len(clients))
                     clients.append(self.client(i, d, pr, False, True))
                     copies.append((i, d))
-                groups.append(RoutingGroup(clients=tuple(members), required=bool(m.must[i])))
+                groups.append(RoutingGroup(clients=tuple(members), required=req))
             else:
                 for d in sol.pattern[i] or ():
                     if d not in daysel or not m.alive[i, d]:
                         continue
-                    clients.append(self.client(i, d, 0 if m.must[i] else int(m.prize[i]),
-                                                bool(m.must[i]), day_offset))
+                    clients.append(self.client(i, d, 0 if req else pz, req, day_offset))
                     copies.append((i, d))
         if day_offset:
             vts = self.vehicle_types(True)
@@ -1092,6 +1100,8 @@ def solve(
             accepted += 1
         elif not has_best_feasible and rounds == 1:
             best = new
+        if not feasible and not has_best_feasible and not enc.soft:
+            enc.soft = True  # required visits do not fit: let the router give some up
         # threshold acceptance of the round's result as the next starting point: up to
         # ACCEPT_THRESHOLD worse at the start, decreasing linearly to 0 with the budget used
         if feasible:
