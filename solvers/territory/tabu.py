@@ -63,7 +63,8 @@ class PairTabu:
         self.tabu = np.zeros((n, k), np.int64)
         self.it = 0
         self.movable = model.locked < 0
-        self.swaps = n <= MAX_SWAP_UNITS
+        self.swaps = True
+        self.beta = 0.0  # weight of the squared deviation (used while out of balance)
         if math.isfinite(model.radius) and model.p.fixed_centres:
             r = model.rows(model.fixed_centre_locations())
             self.allowed = (r <= model.radius).T
@@ -87,6 +88,11 @@ class PairTabu:
     def pen(self, loads: np.ndarray, j) -> np.ndarray:
         dev = (loads / self.tgt[j] - 1.0) * self.balm
         return np.maximum(np.abs(dev) - self.tolv, 0.0).sum(axis=-1)
+
+    def qpen(self, loads: np.ndarray, j) -> np.ndarray:
+        """Squared relative deviation (guides the search inside the tolerance window)."""
+        dev = (loads / self.tgt[j] - 1.0) * self.balm
+        return (dev * dev).sum(axis=-1)
 
     def penalty(self) -> float:
         return float(self.pen(self.loads, np.arange(self.k)).sum())
@@ -118,6 +124,11 @@ class PairTabu:
         dpen = pa_new[:, None] + (pb_new - p_all[None, :])
         df = self.sign * (self.mw - self.mw[ar, x][:, None])
         score = df + self.lam * dpen
+        if self.beta > 0 and float(p_all.sum()) > 1e-12:  # only while out of balance
+            q_all = self.qpen(self.loads, np.arange(k))
+            qa = self.qpen(la - self.md.a, x) - q_all[x]
+            qb = self.qpen(self.loads[None, :, :] + self.md.a[:, None, :], np.arange(k)[None, :])
+            score = score + self.lam * self.beta * (qa[:, None] + qb - q_all[None, :])
         bad = np.zeros((n, k), bool)
         bad[ar, x] = True
         bad[~self.movable] = True
@@ -158,33 +169,52 @@ class PairTabu:
 
         ``u`` (territory ``a``) and ``v`` (``b``) trade places; both must be movable, non-tabu
         (unless aspiration), adjacent to the other's territory when contiguous; both
-        territories must stay connected (checked after the exchange, undone otherwise)."""
+        territories must stay connected (checked after the exchange, undone otherwise). On
+        graphs above ``MAX_SWAP_UNITS`` units only exchanges involving a unit of a territory
+        out of balance are scored."""
         n, x = self.n, self.x
         md = self.md
+        if n <= MAX_SWAP_UNITS:
+            rows = np.arange(n)
+        else:
+            if float(p_all.sum()) <= 1e-12:
+                return False
+            rows = np.flatnonzero(p_all[x] > 1e-12)
         ar = np.arange(n)
-        du = self.sign * (self.mw[:, x].T - self.mw[ar, x][None, :]).T  # du[u, v]: u -> x_v
-        dpair = du + du.T - self.sign * 2.0 * self.w.astype(np.float64)  # u-v pair counted twice
-        ok = (x[:, None] < x[None, :]) & self.movable[:, None] & self.movable[None, :]
+        xr = x[rows]
+        # d1[r, v]: rows[r] -> x_v ; d2[r, v]: v -> x_rows[r]
+        d1 = self.sign * (self.mw[rows][:, x] - self.mw[rows, xr][:, None])
+        d2 = self.sign * (self.mw[:, xr].T - self.mw[ar, x][None, :])
+        dpair = d1 + d2 - self.sign * 2.0 * self.w[rows].astype(np.float64)
+        ok = (xr[:, None] != x[None, :]) & self.movable[rows][:, None] & self.movable[None, :]
+        if n <= MAX_SWAP_UNITS:
+            ok &= xr[:, None] < x[None, :]
         if self.contiguous:
-            ok &= (self.na[:, x] > 0) & (self.na[:, x].T > 0)
-        tab_u = self.tabu[ar[:, None], x[None, :]] > self.it  # u may not enter x_v
+            ok &= (self.na[rows][:, x] > 0) & (self.na[:, xr].T > 0)
         if not np.any(ok):
             return False
-        uu, vv = np.nonzero(ok)
+        ri, vv = np.nonzero(ok)
+        uu = rows[ri]
         a, b = x[uu], x[vv]
         diff = md.a[uu] - md.a[vv]
         pa = self.pen(self.loads[a] - diff, a) - p_all[a]
         pb = self.pen(self.loads[b] + diff, b) - p_all[b]
         dpen = pa + pb
-        df = dpair[uu, vv]
+        df = dpair[ri, vv]
         sc = df + self.lam * dpen
+        if self.beta > 0:
+            q_all = self.qpen(self.loads, np.arange(self.k))
+            dq = (self.qpen(self.loads[a] - diff, a) - q_all[a]) + (self.qpen(self.loads[b] + diff, b) - q_all[b])
+            sc = sc + self.lam * self.beta * dq
         newp = float(p_all.sum()) + dpen
         aspire = (newp <= 1e-12) & (self.f + df < best_f - 1e-9)
-        tabu = (tab_u[uu, vv] | tab_u[vv, uu]) & ~aspire
+        tabu = ((self.tabu[uu, b] > self.it) | (self.tabu[vv, a] > self.it)) & ~aspire
         sc = np.where(tabu, np.inf, sc + 1e-7 * self.rng.random(sc.size))
         if not np.any(np.isfinite(sc)):
             return False
-        for t in np.argsort(sc, kind="stable")[:8].tolist():
+        take = min(sc.size, 8)
+        top = np.argpartition(sc, take - 1)[:take] if take < sc.size else np.arange(sc.size)
+        for t in top[np.argsort(sc[top], kind="stable")].tolist():
             if not sc[t] < best_single - 1e-9:
                 return False
             u, v = int(uu[t]), int(vv[t])
@@ -397,6 +427,7 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
         if model.p.contiguous:
             x0 = repair_contiguity(model, x0, rows, c)
     ts = PairTabu(model, x0, None, 1.0, rng)
+    ts.beta = 0.5 if model.m > 1 else 0.0  # several measures: steer to the window centre
 
     def diam(x: np.ndarray) -> float:
         same = x[:, None] == x[None, :]
@@ -409,7 +440,7 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
     best_x, best_d = None, math.inf
     step = 0.04  # relative decrease of the threshold after a success, adapted
     dx0 = diam(x0)
-    thr = lower(dx0 * (1 - step))
+    thr = dx0  # first reach balance without making the start's diameter worse
     ts.set_weights((d > thr).astype(np.float32), x0)
     tenure = (max(3, n // 50), max(6, n // 20))
     patience = max(2000, 10 * n)  # iterations at a threshold before relaxing it
@@ -442,7 +473,14 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
         elif ts.it - last > patience:
             # threshold too ambitious for now: relax it halfway towards the best diameter
             last = ts.it
-            ref = best_d if best_x is not None else dx0
+            if best_x is None:
+                # no balanced plan yet at this threshold: allow a larger diameter
+                i = int(np.searchsorted(values, thr * 1.05))
+                thr = float(values[min(i, values.size - 1)])
+                ts.set_weights((d > thr).astype(np.float32))
+                ts.tabu[:] = 0
+                continue
+            ref = best_d
             step = step / 2
             new_thr = lower(ref * (1 - step)) if step > 1e-4 else thr
             if new_thr > thr:
