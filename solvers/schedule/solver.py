@@ -645,6 +645,14 @@ class _Encoder:
         if any(v.max_visits is not None for v in p.vehicles):
             dims.append("visits")
         self.dims = tuple(dims)
+        # Required visits suit the router when time is loose (measured: PVRP); with opening
+        # hours narrower than the shifts or breaks, PyVRP often fails to get feasible with
+        # required clients, so must visits start optional there (capped prize).
+        lo = min((v.shift_start_s for v in p.vehicles), default=0)
+        hi = max((v.shift_end_s for v in p.vehicles), default=0)
+        open_days = m.open_ <= m.close
+        narrow = bool(np.any(open_days & ((m.open_ > lo) | (m.close < hi))))
+        self.soft = narrow or any(v.breaks for v in p.vehicles)
         for d in range(m.T):
             sigs: dict[tuple, list[int]] = {}
             for v in m.day_vehicles[d]:
