@@ -253,15 +253,16 @@ def validate_plan(plan: Plan, *, loaded, ds, travel, folder: str = "") -> Valida
         if end_s < prev_dep + back:
             rep.error("timing", "route ends before the manager can be back at the base", manager_id=m, day_index=d)
         gaps.append((prev_dep, end_s - back))
-        used = [False] * len(gaps)
-        for b in breaks:
+        free_from = [g0 for g0, _ in gaps]  # several breaks may share one idle gap, one after another
+        for b in sorted(breaks, key=lambda x: x.earliest_s):
             if end_s <= b.earliest_s:
                 continue
             ok = False
-            for gi, (g0, g1) in enumerate(gaps):
-                s0 = max(g0, b.earliest_s)
-                if not used[gi] and s0 <= b.latest_s and s0 + b.duration_s <= g1:
-                    used[gi] = ok = True
+            for gi, (_, g1) in enumerate(gaps):
+                s0 = max(free_from[gi], b.earliest_s)
+                if s0 <= b.latest_s and s0 + b.duration_s <= g1:
+                    free_from[gi] = s0 + b.duration_s
+                    ok = True
                     break
             if not ok:
                 rep.error("timing", f"no idle time for the {b.duration_s // 60}-min break", manager_id=m, day_index=d)
