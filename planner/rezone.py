@@ -308,7 +308,15 @@ def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: 
         return np.array([], dtype=np.int64)
     x = np.full(len(t), -1, dtype=np.int64) if owner is None else np.asarray(owner, dtype=np.int64).copy()
     size = np.bincount(x[x >= 0], minlength=int(x.max()) + 1 if len(x) and x.max() >= 0 else 0)
-    start = int(free[np.argmin(t[free])])
+
+    def takeable(i: int) -> bool:
+        j = int(x[i])
+        return j < 0 or (size[j] > 1 and _stays_connected(i, x, nbrs))
+
+    # start from the nearest retailer that can be taken (the nearest may hold its territory together)
+    start = next((int(i) for i in free[np.argsort(t[free], kind="stable")] if takeable(int(i))), None)
+    if start is None:
+        return np.array([], dtype=np.int64)
     heap = [(float(t[start]), start)]
     inside: set[int] = set()
     acc = 0.0
@@ -317,7 +325,7 @@ def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: 
         if i in inside:
             continue
         j = int(x[i])
-        if j >= 0 and (size[j] <= 1 or not _stays_connected(i, x, nbrs)):
+        if not takeable(i):
             continue  # would cut its territory in two (it may be offered again from another side)
         inside.add(i)
         if j >= 0:
@@ -583,6 +591,8 @@ def rezone(loaded: LoadedScenario, previous: Path, *, max_moved: float = 0.10, k
     stats = move_stats(ctx, prev, setup, terr)
     summary = _summary(ctx, prev, setup, terr, plan, stats, max_moved=max_moved, key_weight=key_weight,
                        penalty=penalty)
+    if summary["empty_territories"]:
+        progress.warn(f"managers without retailers: {', '.join(summary['empty_territories'])}")
     if not summary["within_budget"]:
         progress.warn(f"moved share {100 * stats.moved_share:.1f} % exceeds the budget of {100 * max_moved:g} %")
     plan.kpis["rezone"] = summary
@@ -652,7 +662,8 @@ def _summary(ctx, prev: PreviousPlan, setup: RezoneSetup, terr, plan: Plan, stat
                       "class_changed": setup.class_changed},
         "managers": {"kept": list(setup.managers_kept), "left": list(setup.managers_left),
                      "joined": list(setup.managers_joined)},
-        "design_imbalance": plan.kpis["global"].get("design_imbalance", design_imbalance(ctx, terr)),
+        "design_imbalance": design_imbalance(ctx, terr),
+        "empty_territories": [s.manager_id for k, s in enumerate(terr.slots) if not (terr.owner == k).any()],
         "imbalance": plan.kpis["global"].get("imbalance"),
         "travel_share": plan.kpis["global"].get("travel_share"),
         "weekday_kept": wk,
