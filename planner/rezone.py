@@ -730,10 +730,13 @@ def curve_png(curve: pd.DataFrame, title: str) -> bytes:
     ax.plot(x, 100 * c["imbalance"].astype(float), "-o", color="#d62728", label="imbalance (calendar)")
     if c["design_imbalance"].notna().any():
         ax.plot(x, 100 * c["design_imbalance"].astype(float), "--", marker=".", color="#ff9896",
-                label="imbalance (territory estimate)")
+                label="imbalance (territory design workload)")
     ax.plot(x, 100 * c["travel_share"].astype(float), "-s", color="#1f77b4", label="travel share")
+    points: dict[tuple[float, float], list[str]] = {}  # budgets that give the same plan share a label
     for xi, yi, lab in zip(x, 100 * c["imbalance"].astype(float), c["label"], strict=True):
-        ax.annotate(f"budget {lab}", (xi, yi), textcoords="offset points", xytext=(4, 6), fontsize=7)
+        points.setdefault((round(float(xi), 6), round(float(yi), 6)), []).append(str(lab).replace(" %", ""))
+    for (xi, yi), labs in points.items():
+        ax.annotate(f"budget {', '.join(labs)} %", (xi, yi), textcoords="offset points", xytext=(4, 6), fontsize=7)
     if len(s):
         sx = 100 * s["moved_share"].astype(float).to_numpy()
         ax.plot(sx, 100 * s["imbalance"].astype(float), "x", color="#d62728", ms=9)
