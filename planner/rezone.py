@@ -198,9 +198,11 @@ class RezoneSetup:
 
     ``initial`` is the slot per current retailer that the territory solver starts from and
     measures moves against: the previous manager, the joining manager for the retailers of a new
-    territory, the lock for a re-locked retailer, -1 for new retailers and retailers of managers
-    who left (placed freely). ``prev_owner`` is the previous manager per current retailer ("" if
-    new); ``forced`` the reason of a forced change ("" if none).
+    territory, the lock for a re-locked retailer; new retailers and retailers of managers who left
+    start in a neighbouring territory (the least loaded one, see :func:`place_free`) and have
+    solver move weight 0 (``solver_weights``): the solver may move them again for free.
+    ``prev_owner`` is the previous manager per current retailer ("" if new); ``forced`` the reason
+    of a forced change ("" if none).
     """
 
     slots: list
@@ -208,6 +210,7 @@ class RezoneSetup:
     prev_owner: np.ndarray  # (R,) object
     forced: np.ndarray  # (R,) object: "", "manager left", "manager joined", "locked"
     weights: np.ndarray  # (R,) move weights
+    solver_weights: np.ndarray  # (R,) move weights given to the solver: 0 for free retailers
     continuing: np.ndarray  # (R,) bool: in the previous plan too
     solver_max_moved_scale: float  # budget share of continuing weight -> share of the solver's reference
     managers_kept: tuple[str, ...]
@@ -254,13 +257,13 @@ def map_previous(ctx: runmod.Context, prev: PreviousPlan, *, key_weight: float =
         if continuing[i] and initial[i] >= 0 and initial[i] != index[m]:
             forced[i] = "locked"
         initial[i] = index[m]
-    # joining managers: a territory grown around the base, an equal share of the workload
-    if joined:
-        adj = runmod.adjacency(ctx)
-        nbrs: list[list[int]] = [[] for _ in range(R)]
-        for a_, b_ in adj.tolist():
+    nbrs: list[list[int]] = [[] for _ in range(R)]  # the territory-design adjacency graph
+    if joined or (initial < 0).any():
+        for a_, b_ in runmod.adjacency(ctx).tolist():
             nbrs[a_].append(b_)
             nbrs[b_].append(a_)
+    # joining managers: a territory grown around the base, an equal share of the workload
+    if joined:
         wl = ctx.work.total_s.astype(float)
         target = float(wl.sum()) / max(len(slots), 1)
         taken = locked.copy()
@@ -281,18 +284,52 @@ def map_previous(ctx: runmod.Context, prev: PreviousPlan, *, key_weight: float =
             forced[moved] = "manager joined"
     key = r["class"].isin(sc.key_class_set).to_numpy()
     weights = np.where(key, float(key_weight), 1.0)
+    # new retailers and those of managers who left: placed by balance now, free to move later
+    free = initial < 0
+    solver_weights = np.where(free, 0.0, weights)
+    if free.any():
+        bases = np.array([s.base_loc for s in slots])
+        initial = place_free(initial, nbrs, ctx.work.total_s.astype(float), len(slots),
+                             lambda units: ctx.travel.soft.to_targets(bases)[units])
     w_cont = float(weights[continuing].sum())
-    w_ref = float(weights[initial >= 0].sum())  # the solver's reference: every retailer with a start slot
+    w_ref = float(solver_weights[initial >= 0].sum())  # the solver's reference: every retailer with a start slot
     class_changed = None
     if prev.classes:
         cls = r["class"].to_numpy().astype(str)
         class_changed = int(sum(1 for i in np.flatnonzero(continuing)
                                 if rid[i] in prev.classes and prev.classes[rid[i]] != cls[i]))
     return RezoneSetup(slots=slots, initial=initial, prev_owner=prev_owner, forced=forced, weights=weights,
+                       solver_weights=solver_weights,
                        continuing=continuing, solver_max_moved_scale=(w_cont / w_ref) if w_ref > 0 else 1.0,
                        managers_kept=kept, managers_left=left, managers_joined=joined,
                        new_retailers=int((~continuing).sum()), closed=closed, class_changed=class_changed,
                        weekday=previous_weekdays(prev, ctx.loaded))
+
+
+def place_free(initial: np.ndarray, nbrs: list[list[int]], wl: np.ndarray, k: int, base_cost) -> np.ndarray:
+    """Give every retailer without a slot (-1) a slot, layer by layer from the assigned ones: each
+    joins the adjacent territory that is least loaded relative to the mean (ties: lowest index),
+    so a dissolved territory is shared among all its neighbours and every territory stays in one
+    piece. Retailers with no assigned neighbour at all go to the nearest base
+    (``base_cost(units) -> (len(units), k)`` travel times)."""
+    x = np.asarray(initial, dtype=np.int64).copy()
+    has = x >= 0
+    loads = np.bincount(x[has], weights=wl[has], minlength=k).astype(float)
+    target = max(float(wl.sum()) / max(k, 1), 1e-9)
+    pending = set(np.flatnonzero(x < 0).tolist())
+    while pending:
+        layer = [u for u in sorted(pending) if any(x[v] >= 0 for v in nbrs[u])]
+        if not layer:
+            rest = np.array(sorted(pending), dtype=np.int64)
+            x[rest] = np.argmin(np.asarray(base_cost(rest), dtype=float), axis=1)
+            break
+        for u in layer:
+            cands = sorted({int(x[v]) for v in nbrs[u] if x[v] >= 0})
+            c = min(cands, key=lambda j: (loads[j] / target, j))
+            x[u] = c
+            loads[c] += wl[u]
+        pending.difference_update(layer)
+    return x
 
 
 def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: np.ndarray, target: float,
@@ -390,17 +427,16 @@ def cut_off_parts(before: np.ndarray, after: np.ndarray, j: int, nbrs: list[list
 def rezone_territories(ctx: runmod.Context, setup: RezoneSetup, *, max_moved: float | None) -> runmod.Territories:
     """Rebalanced territories from the previous plan, at most ``max_moved`` (budget share) moved.
 
-    The solver measures moves against ``setup.initial`` and over the retailers that have a
-    reference slot; the budget share is rescaled to it so that it is a share of the continuing
-    retailers' weight (forced moves and new retailers are free)."""
+    The solver measures moves against ``setup.initial``, weighted by ``setup.solver_weights``
+    (0 for new retailers and those of managers who left); the budget share is rescaled so that it
+    is a share of the continuing retailers' weight (forced moves and new retailers are free)."""
     solver_budget = None
     if max_moved is not None and max_moved < 1.0:
         solver_budget = min(1.0, max(0.0, float(max_moved)) * setup.solver_max_moved_scale)
-    # the solver treats the initial as a warm start; new/orphaned retailers (-1) are placed freely
     has_ref = setup.initial >= 0
     initial = setup.initial if has_ref.any() else None
     terr = runmod.market_territories(ctx, slots=list(setup.slots), initial=initial, max_moved=solver_budget,
-                                     move_weights=setup.weights)
+                                     move_weights=setup.solver_weights)
     terr.method = terr.method.replace("market territories", "re-zoned territories", 1) + \
         (f", disruption budget {100 * max_moved:g} %" if solver_budget is not None else ", no disruption budget")
     return terr
