@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 
-class Status(str, enum.Enum):
+class Status(str, enum.Enum):  # noqa: UP042 - StrEnum would change str() of members
     """Outcome of a solve."""
 
     OPTIMAL = "optimal"  # proven optimal

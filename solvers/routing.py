@@ -237,7 +237,7 @@ def _reserved(vt: RoutingVehicleType) -> int:
     return int(sum(b[2] for b in vt.breaks))
 
 
-def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imported lazily
+def _build_pyvrp(problem: RoutingProblem, *, rescale_load: bool = True):  # noqa: ANN202 - lazy pyvrp
     import pyvrp
 
     # only the locations in use (depots and clients) are handed to PyVRP
@@ -254,7 +254,7 @@ def _build_pyvrp(problem: RoutingProblem):  # noqa: ANN202 - pyvrp types are imp
     # costs are large (e.g. x1000 distances) and demands small cannot be kept feasible.
     dims = problem.num_dims
     lscale = [1] * dims
-    if dims:
+    if dims and rescale_load:
         locs = np.unique([remap[c.location] for c in problem.clients])
         sub = cost[np.ix_(locs[:2000], locs[:2000])]
         pos = sub[(sub > 0) & (sub < BIG_TIME)]
@@ -470,6 +470,68 @@ def _pyvrp_result(problem: RoutingProblem, best, iterations: int, runtime: float
     status = Status.FEASIBLE if best.is_feasible() and best.is_complete() else Status.INFEASIBLE
     return RoutingResult(status=status, cost=int(cost), routes=tuple(routes), unvisited=unvisited,
                          stats={"iterations": iterations, "runtime_s": runtime, "backend": "pyvrp"})
+
+
+class DescentSession:
+    """Repeated local-search descents on subsets of one client pool (PyVRP), built once.
+
+    The pool ``problem`` lists every client that may be routed (their ``required`` and ``prize``
+    are ignored); each :meth:`descend` call takes routes over a subset of the pool and returns
+    them improved by one exhaustive pass of PyVRP's granular local search (relocate 1-2, swap
+    1-1/2-1/2-2, 2-opt* tails) under fixed penalties: ``load_penalty`` per unit of excess load
+    (one per dimension) and ``time_penalty`` per unit of time warp (late arrival, shift or
+    duration excess). Clients outside the given routes stay out: the optional-client operators
+    are not used. The data and operators are built once, so a call costs about a millisecond per
+    50 clients, which suits large-neighbourhood searches that re-optimise a few routes per step.
+    Deterministic for a given seed and call sequence.
+    """
+
+    def __init__(self, problem: RoutingProblem, *, load_penalty: tuple[float, ...], time_penalty: float,
+                 seed: int = 0) -> None:
+        import pyvrp
+        from pyvrp import Activity, ActivityType, CostEvaluator
+        from pyvrp.search import (
+            LocalSearch,
+            NeighbourhoodParams,
+            PerturbationManager,
+            PerturbationParams,
+            Relocate1,
+            Relocate2,
+            Swap11,
+            Swap21,
+            Swap22,
+            SwapTails,
+            compute_neighbours,
+        )
+
+        self._pyvrp = pyvrp
+        self.problem = problem
+        self._data = _build_pyvrp(problem, rescale_load=False)
+        lists = problem.neighbours if problem.neighbours is not None else slot_neighbours(problem)
+        if lists is not None:
+            nb = {Activity(ActivityType.CLIENT, c): [Activity(ActivityType.CLIENT, x) for x in lst]
+                  for c, lst in enumerate(lists)}
+        else:
+            nb = compute_neighbours(self._data, NeighbourhoodParams(num_neighbours=problem.num_neighbours))
+        self._ls = LocalSearch(self._data, pyvrp.RandomNumberGenerator(seed=int(seed) % (2**32)), nb,
+                               PerturbationManager(PerturbationParams(0, 0)))
+        for op in (Relocate1, Relocate2, Swap11, Swap21, Swap22, SwapTails):
+            if op.supports(self._data):
+                self._ls.add_operator(op(self._data))
+        self._ce = CostEvaluator([float(x) for x in load_penalty], float(time_penalty), 0.0)
+
+    def descend(self, routes: tuple[RoutingRoute, ...] | list[RoutingRoute]
+                ) -> tuple[list[RoutingRoute], int, bool]:
+        """Improve ``routes``; returns (routes, penalised cost, feasible)."""
+        pyvrp = self._pyvrp
+        data = self._data
+        rs = [pyvrp.Route(data, list(r.clients), r.vehicle_type) for r in routes if r.clients]
+        if not rs:
+            return [], 0, True
+        sol = self._ls(pyvrp.Solution(data, rs), self._ce, exhaustive=True)
+        out = [RoutingRoute(vehicle_type=int(r.vehicle_type()), clients=tuple(int(a.idx) for a in r.schedule() if a.is_client()))
+               for r in sol.routes()]
+        return out, int(self._ce.penalised_cost(sol)), bool(sol.is_feasible())
 
 
 # --------------------------------------------------------------------------------------------

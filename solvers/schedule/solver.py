@@ -64,6 +64,7 @@ from solvers.routing import (
     slot_neighbours,
     solve_routing,
 )
+from solvers.schedule.periodic import run_periodic
 from solvers.schedule.problem import (
     Reason,
     Route,
@@ -1022,6 +1023,19 @@ def solve(
     accepted = 0
     t_final_reserve = 0.0 if stop.time_limit_s is None else min(0.1 * stop.time_limit_s, 5.0)
     n_clients = 0
+    if backend == "pyvrp" and not enc.soft and m.n > 0:
+        # opening hours do not bind: periodic LNS (module periodic)
+        reserve = 0.0 if stop.time_limit_s is None else min(0.02 * stop.time_limit_s, 1.0)
+        best, lstats = run_periodic(m, enc, sol, stop=stop, clock=clock, rng=rng, reserve_s=reserve)
+        best.obj = _objective(m, best)
+        _repair_routes(m, best)
+        _final_insert(m, best)
+        return _result(m, best, stats={
+            "backend": backend, "method": "periodic_lns", "rounds": 0,
+            "iterations": lstats["lns_iterations"], "pattern_moves": lstats["lns_accepted"],
+            "initial_objective": initial_obj / m.scale, "router_objective": best.obj / m.scale,
+            "runtime_s": clock.elapsed(), "seed": seed, **lstats,
+        })
     while True:
         if stop.max_iterations is not None and iterations >= stop.max_iterations:
             break

@@ -1,0 +1,501 @@
+"""Periodic large-neighbourhood search: pattern and day choice with per-day local search.
+
+Used by :func:`solvers.schedule.solve` when opening hours do not bind (every window covers the
+shifts, no breaks), so that a day's routes are constrained only by loads: capacity, number of
+visits and shift time (travel + service, at most the shift or the maximum route duration). This
+is the periodic VRP of the literature.
+
+Method
+------
+The state is a pattern per customer and the routes of every (vehicle, day). Each step
+
+1. **removes** ``q`` customers entirely (every visit, so that they may change pattern), chosen
+   by one of four operators: *related* (a random customer and its nearest customers, by rank
+   with a random bias), *string* (SISR-like: strings of consecutive visits around a random visit
+   in the routes of the same day that hold its nearest customers), *route* (every customer of a
+   random route) or *random*;
+2. **reinserts** them one by one (random order, or most visits / largest demand / farthest from
+   the depot first): each takes the allowed pattern whose summed cheapest insertion cost over
+   its days is smallest (insertion deltas on the current routes, loads within limits when
+   possible, otherwise the least penalised excess), and gives up a visit whose insertion costs
+   more than its prize (``lam * value``) unless the visit is required;
+3. **re-optimises** every changed day by one exhaustive descent of PyVRP's local search
+   (:class:`solvers.routing.DescentSession`, one session per day built once, with high fixed
+   penalties on load and time excess);
+4. **accepts** the new state by simulated annealing on the penalised objective (travel + prizes
+   of visits given up + weekday moves + penalties); the temperature falls geometrically from
+   ``START_TEMP`` to ``END_TEMP`` times the mean cost per visit of the first solution over the
+   budget. The best state without excess is kept.
+
+Finally each day of the best calendar is improved by PyVRP's iterated local search for a
+``POLISH_SHARE`` of the budget (days share it in proportion to their visits).
+
+An *iteration* is one remove-reinsert-descend step; with an iteration limit ``N`` the LNS runs
+``N`` steps and the polish ``max(POLISH_MIN, N // 4)`` ILS iterations per day, so the result
+depends only on the seed and ``N``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from solvers.common import Stop
+from solvers.routing import DescentSession, RoutingProblem, RoutingRoute, solve_routing
+
+if TYPE_CHECKING:
+    from solvers.schedule.solver import _Encoder, _Model, _Sol
+
+START_TEMP = 0.3
+END_TEMP = 0.005
+POLISH_SHARE = 0.1
+POLISH_MIN = 200
+NEIGHBOURS = 40
+PEN_FACTOR = 100.0
+OPERATORS = ("related", "string", "route", "random")
+OPERATOR_WEIGHTS = (0.35, 0.35, 0.15, 0.15)
+STRING_MAX = 10  # longest string (SISR's L_max)
+STRING_MEAN = 10  # mean number of removed customers of the string operator (SISR's c-bar)
+
+
+class _Day:
+    """Insertion arrays of one day's routes (rebuilt when the day changes)."""
+
+    __slots__ = ("A", "B", "R", "P", "cAB", "dAB", "load", "time", "cnt", "cap", "avail", "maxv")
+
+    def __init__(self) -> None:
+        pass
+
+
+class PeriodicSearch:
+    """State and operators of the periodic LNS (see module docstring)."""
+
+    def __init__(self, m: _Model, enc: _Encoder, sol: _Sol, rng: np.random.Generator) -> None:
+        self.m = m
+        self.enc = enc
+        self.rng = rng
+        n, T = m.n, m.T
+        self.req = np.asarray(m.p.required, dtype=np.int64)
+        self.active = [i for i in range(n) if self.req[i] > 0 and m.pats[i]]
+        self.days_of = [sorted({d for q in m.pats[i] for d in q if m.alive[i, d]}) for i in range(n)]
+        self.day_keys = [[(v, d) for v in m.day_vehicles[d]] for d in range(T)]
+        self.routes: dict[tuple[int, int], list[int]] = {k: [] for ks in self.day_keys for k in ks}
+        for k, r in sol.routes.items():
+            if k in self.routes:
+                self.routes[k] = list(r)
+        self.pattern: list[tuple[int, ...] | None] = list(sol.pattern)
+        self.vis: list[set[int]] = [set() for _ in range(n)]
+        for (_, d), r in self.routes.items():
+            for c in r:
+                self.vis[c].add(d)
+        for i in range(n):  # single-visit customers routed by day: pattern = visited day
+            if self.vis[i] and (self.pattern[i] is None or not self.vis[i] <= set(self.pattern[i])):
+                vd = tuple(sorted(self.vis[i]))
+                self.pattern[i] = next((q for q in m.pats[i] if set(vd) <= set(q)), vd)
+        # penalties (scaled cost units per unit of excess), as in the solver's objective
+        self.pen_load = PEN_FACTOR * m.pen_load
+        self.pen_time = PEN_FACTOR * m.pen_time
+        dep = sorted({v.depot for v in m.p.vehicles})
+        self.pen_visit = PEN_FACTOR * float(np.median(m.cost[np.ix_(dep, np.arange(n))])) if n else 1.0
+        veh = m.p.vehicles
+        self.cap = np.array([v.capacity if v.capacity is not None else 2**40 for v in veh], dtype=np.int64)
+        self.maxv = np.array([v.max_visits if v.max_visits is not None else 2**40 for v in veh], dtype=np.int64)
+        self.avail = np.array([[m.avail[v][d] for d in range(T)] for v in range(len(veh))], dtype=np.int64)
+        self.depot = [v.depot for v in veh]
+        self.timed = [bool(any(self.avail[v, d] < 10**8 for v in m.day_vehicles[d])) for d in range(T)]
+        # nearest customers (by cost both ways) for the removal operators
+        act = np.array(self.active, dtype=np.int64)
+        if act.size:
+            sub = m.cost[np.ix_(act, act)].astype(np.float64)
+            prox = sub + sub.T
+            np.fill_diagonal(prox, np.inf)
+            K = min(len(act) - 1, 60)
+            order = np.argsort(prox, axis=1, kind="stable")[:, :K]
+            self.near: dict[int, list[int]] = {int(act[a]): [int(act[b]) for b in order[a]] for a in range(len(act))}
+        else:
+            self.near = {}
+        dcost = np.array([min(int(m.cost[dp, i]) for dp in dep) for i in range(n)]) if n else np.zeros(0)
+        self.depot_dist = dcost
+        self._days: list[_Day | None] = [None] * T
+        self._build_sessions()
+        self.day_cost = np.zeros(T, dtype=np.int64)
+        self.day_feas = np.ones(T, dtype=bool)
+        for d in range(T):
+            self._descend(d)
+        self.cust = np.array([self._cust_term(i) for i in range(n)], dtype=np.float64)
+        self.total = self._total()
+
+    # ---------------------------------------------------------------- sessions (one per day)
+    def _build_sessions(self) -> None:
+        m, enc = self.m, self.enc
+        self.pool: list[list[int]] = []
+        self.pidx: list[dict[int, int]] = []
+        self.vt: list[list[list[int]]] = []  # per day: per session vehicle type the vehicles
+        self.sessions: list[DescentSession | None] = []
+        allv = enc.vehicle_types(False)
+        dims = []
+        for dim in enc.dims:
+            dims.append(self.pen_load if dim == "demand" else self.pen_visit)
+        for d in range(m.T):
+            pool = [i for i in self.active if d in self.days_of[i]]
+            self.pool.append(pool)
+            self.pidx.append({c: k for k, c in enumerate(pool)})
+            keep = [k for k, (dd, _) in enumerate(enc.vtypes) if dd == d]
+            self.vt.append([list(enc.vtypes[k][1]) for k in keep])
+            if not pool or not keep:
+                self.sessions.append(None)
+                continue
+            clients = tuple(enc.client(i, d, 0, False, False) for i in pool)
+            loc = np.array(pool, dtype=np.int64)
+            sub = m.cost[np.ix_(loc, loc)].astype(np.float64)
+            prox = sub + sub.T
+            np.fill_diagonal(prox, np.inf)
+            K = min(NEIGHBOURS, len(pool) - 1)
+            nb = np.argsort(prox, axis=1, kind="stable")[:, :K] if K > 0 else np.zeros((len(pool), 0), dtype=np.int64)
+            prob = RoutingProblem(duration=m.dur, cost=m.cost, clients=clients,
+                                  vehicle_types=tuple(allv[k] for k in keep),
+                                  neighbours=tuple(tuple(int(x) for x in row) for row in nb))
+            self.sessions.append(DescentSession(prob, load_penalty=tuple(dims), time_penalty=self.pen_time,
+                                                seed=int(self.rng.integers(2**31))))
+
+    def _descend(self, d: int) -> None:
+        s = self.sessions[d]
+        if s is None:
+            self.day_cost[d] = 0
+            self.day_feas[d] = True
+            return
+        pidx = self.pidx[d]
+        tmap: dict[int, tuple[int, int]] = {}
+        for t, vs in enumerate(self.vt[d]):
+            for k, v in enumerate(vs):
+                tmap[v] = (t, k)
+        routes = []
+        for v, dd in self.day_keys[d]:
+            r = self.routes[(v, dd)]
+            if r:
+                routes.append(RoutingRoute(vehicle_type=tmap[v][0], clients=tuple(pidx[c] for c in r)))
+        out, cost, feas = s.descend(routes)
+        for key in self.day_keys[d]:
+            self.routes[key] = []
+        used = [0] * len(self.vt[d])
+        pool = self.pool[d]
+        for r in out:
+            v = self.vt[d][r.vehicle_type][used[r.vehicle_type]]
+            used[r.vehicle_type] += 1
+            self.routes[(v, d)] = [pool[c] for c in r.clients]
+        self.day_cost[d] = cost
+        self.day_feas[d] = feas
+        self._days[d] = None
+
+    # ---------------------------------------------------------------- objective
+    def _cust_term(self, i: int) -> float:
+        m = self.m
+        t = float(m.prize[i]) * max(int(self.req[i]) - len(self.vis[i]), 0)
+        if m.move_pen and m.prev_wd[i] >= 0:
+            days = tuple(sorted(self.vis[i]))
+            if not days or int(m.prev_wd[i]) not in {x % m.p.days_per_week for x in days}:
+                t += m.move_pen
+        return t
+
+    def _total(self) -> float:
+        return float(self.day_cost.sum()) + float(self.cust.sum())
+
+    def feasible(self) -> bool:
+        return bool(self.day_feas.all())
+
+    # ---------------------------------------------------------------- insertion
+    def _day(self, d: int) -> _Day:
+        x = self._days[d]
+        if x is not None:
+            return x
+        m = self.m
+        x = _Day()
+        A: list[int] = []
+        B: list[int] = []
+        R: list[int] = []
+        P: list[int] = []
+        keys = self.day_keys[d]
+        load, tim, cnt = [], [], []
+        for ri, key in enumerate(keys):
+            r = self.routes[key]
+            dep = self.depot[key[0]]
+            A.append(dep)
+            A.extend(r)
+            B.extend(r)
+            B.append(dep)
+            R.extend([ri] * (len(r) + 1))
+            P.extend(range(len(r) + 1))
+            load.append(int(m.demand[r].sum()) if r else 0)
+            cnt.append(len(r))
+            if self.timed[d]:
+                locs = [dep, *r, dep]
+                tim.append(int(m.dur[locs[:-1], locs[1:]].sum() + m.service[r].sum()) if r else 0)
+        x.A = np.array(A, dtype=np.int64)
+        x.B = np.array(B, dtype=np.int64)
+        x.R = np.array(R, dtype=np.int64)
+        x.P = np.array(P, dtype=np.int64)
+        x.cAB = m.cost[x.A, x.B]
+        vs = np.array([k[0] for k in keys], dtype=np.int64)
+        x.load = np.array(load, dtype=np.int64)[x.R] if keys else np.zeros(0, dtype=np.int64)
+        x.cnt = np.array(cnt, dtype=np.int64)[x.R] if keys else np.zeros(0, dtype=np.int64)
+        x.cap = self.cap[vs][x.R] if keys else np.zeros(0, dtype=np.int64)
+        x.maxv = self.maxv[vs][x.R] if keys else np.zeros(0, dtype=np.int64)
+        if self.timed[d]:
+            x.dAB = m.dur[x.A, x.B]
+            x.time = np.array(tim, dtype=np.int64)[x.R]
+            x.avail = self.avail[vs, d][x.R]
+        self._days[d] = x
+        return x
+
+    def best_insertion(self, i: int, d: int) -> tuple[float, int, int, bool]:
+        """(cost incl. penalties, route index in day_keys[d], position, within limits)."""
+        x = self._day(d)
+        if x.A.size == 0:
+            return math.inf, -1, -1, False
+        m = self.m
+        dc = (m.cost[x.A, i] + m.cost[i, x.B] - x.cAB).astype(np.float64)
+        exl = np.maximum(x.load + int(m.demand[i]) - x.cap, 0) - np.maximum(x.load - x.cap, 0)
+        exv = (x.cnt + 1 > x.maxv).astype(np.int64)
+        pen = self.pen_load * exl + self.pen_visit * exv
+        if self.timed[d]:
+            dt = m.dur[x.A, i] + m.dur[i, x.B] - x.dAB + int(m.service[i])
+            ext = np.maximum(x.time + dt - x.avail, 0) - np.maximum(x.time - x.avail, 0)
+            pen = pen + self.pen_time * ext
+        ok = pen <= 0
+        if ok.any():
+            k = int(np.argmin(np.where(ok, dc, np.inf)))
+            return float(dc[k]), int(x.R[k]), int(x.P[k]), True
+        tot = dc + pen
+        k = int(np.argmin(tot))
+        return float(tot[k]), int(x.R[k]), int(x.P[k]), False
+
+    # ---------------------------------------------------------------- remove / insert
+    def _touch(self, d: int, saved: dict) -> None:
+        if d not in saved:
+            saved[d] = ({k: list(self.routes[k]) for k in self.day_keys[d]},
+                        int(self.day_cost[d]), bool(self.day_feas[d]))
+
+    def remove(self, i: int, saved: dict) -> None:
+        for d in self.vis[i]:
+            self._touch(d, saved)
+            for key in self.day_keys[d]:
+                r = self.routes[key]
+                if i in r:
+                    r.remove(i)
+                    break
+            self._days[d] = None
+        self.vis[i] = set()
+
+    def insert(self, i: int, saved: dict, noise: float) -> None:
+        m = self.m
+        prize = float(m.prize[i])
+        must = bool(m.must[i])
+        ins: dict[int, tuple[float, int, int, bool]] = {}
+        for d in self.days_of[i]:
+            c, ri, pos, ok = self.best_insertion(i, d)
+            if noise > 0 and math.isfinite(c):
+                c *= 1.0 + noise * (2.0 * float(self.rng.random()) - 1.0)
+            ins[d] = (c, ri, pos, ok)
+        best = None
+        for q in m.pats[i]:
+            tot = 0.0
+            for d in q:
+                c = ins[d][0] if d in ins else math.inf
+                tot += c if must else min(c, prize)
+            if m.move_pen and m.prev_wd[i] >= 0 and int(m.prev_wd[i]) not in {x % m.p.days_per_week for x in q}:
+                tot += m.move_pen
+            if best is None or tot < best[0]:
+                best = (tot, q)
+        if best is None:
+            return
+        q = best[1]
+        for d in q:
+            if d not in ins:
+                continue
+            c, ri, pos, _ok = ins[d]
+            if ri < 0 or not (must or c < prize):
+                continue
+            self._touch(d, saved)
+            self.routes[self.day_keys[d][ri]].insert(pos, i)
+            self.vis[i].add(d)
+            self._days[d] = None
+        self.pattern[i] = q
+
+    # ---------------------------------------------------------------- removal operators
+    def _pick_q(self, lo: int, hi: int) -> int:
+        return int(self.rng.integers(lo, hi + 1))
+
+    def removal(self, op: str, qmax: int) -> list[int]:
+        rng = self.rng
+        act = self.active
+        q = self._pick_q(min(3, len(act)), max(min(qmax, len(act)), min(3, len(act))))
+        if op == "random":
+            return [act[int(k)] for k in rng.choice(len(act), size=q, replace=False)]
+        if op == "related":
+            s = act[int(rng.integers(len(act)))]
+            cand = list(self.near.get(s, []))
+            out = [s]
+            while len(out) < q and cand:
+                k = int((float(rng.random()) ** 3) * len(cand))
+                out.append(cand.pop(k))
+            return out
+        if op == "route":
+            keys = [k for k, r in self.routes.items() if r]
+            if not keys:
+                return []
+            key = keys[int(rng.integers(len(keys)))]
+            return list(self.routes[key])
+        # string (SISR-like, restricted to the day of the seed visit)
+        s = act[int(rng.integers(len(act)))]
+        if not self.vis[s]:
+            return [s]
+        days = sorted(self.vis[s])
+        d = days[int(rng.integers(len(days)))]
+        where = {c: key for key in self.day_keys[d] for c in self.routes[key]}
+        lens = [len(self.routes[k]) for k in self.day_keys[d] if self.routes[k]]
+        lmax = min(STRING_MAX, int(np.mean(lens)) if lens else 1)
+        ks_max = 4.0 * STRING_MEAN / (1.0 + lmax) - 1.0
+        ks = int(float(rng.random()) * ks_max) + 1
+        out: list[int] = []
+        done: set[tuple[int, int]] = set()
+        for c in [s, *self.near.get(s, [])]:
+            if len(done) >= ks:
+                break
+            key = where.get(c)
+            if key is None or key in done:
+                continue
+            r = self.routes[key]
+            ell = int(rng.integers(1, min(lmax, len(r)) + 1))
+            pos = r.index(c)
+            start = int(rng.integers(max(0, pos - ell + 1), min(pos, len(r) - ell) + 1))
+            out.extend(r[start:start + ell])
+            done.add(key)
+        return list(dict.fromkeys(out))
+
+    # ---------------------------------------------------------------- one step
+    def step(self, temp: float, qmax: int) -> tuple[bool, str]:
+        rng = self.rng
+        op = OPERATORS[int(rng.choice(len(OPERATORS), p=OPERATOR_WEIGHTS))]
+        rem = self.removal(op, qmax)
+        if not rem:
+            return False, op
+        saved: dict = {}
+        old_pat = {i: self.pattern[i] for i in rem}
+        old_vis = {i: set(self.vis[i]) for i in rem}
+        old_cust = {i: float(self.cust[i]) for i in rem}
+        for i in rem:
+            self.remove(i, saved)
+        u = float(rng.random())
+        m = self.m
+        if u < 0.4:
+            order = [rem[int(k)] for k in rng.permutation(len(rem))]
+        elif u < 0.7:
+            order = sorted(rem, key=lambda i: (-int(self.req[i]), float(rng.random())))
+        elif u < 0.85:
+            order = sorted(rem, key=lambda i: (-int(m.demand[i]), float(rng.random())))
+        else:
+            order = sorted(rem, key=lambda i: (-int(self.depot_dist[i]), float(rng.random())))
+        for i in order:
+            self.insert(i, saved, 0.0)
+        for d in sorted(saved):
+            self._descend(d)
+        for i in rem:
+            self.cust[i] = self._cust_term(i)
+        new_total = self._total()
+        if new_total < self.total - temp * math.log(max(float(rng.random()), 1e-300)) + 1e-9 or new_total <= self.total:
+            self.total = new_total
+            return True, op
+        # undo
+        for d, (rs, c, f) in saved.items():
+            for k, r in rs.items():
+                self.routes[k] = r
+            self.day_cost[d] = c
+            self.day_feas[d] = f
+            self._days[d] = None
+        for i in rem:
+            self.pattern[i] = old_pat[i]
+            self.vis[i] = old_vis[i]
+            self.cust[i] = old_cust[i]
+        return False, op
+
+    def snapshot(self) -> tuple[dict[tuple[int, int], list[int]], list[tuple[int, ...] | None]]:
+        return {k: list(r) for k, r in self.routes.items()}, list(self.pattern)
+
+
+def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng: np.random.Generator,  # noqa: ANN001
+                 reserve_s: float) -> tuple[_Sol, dict]:
+    """Periodic LNS from ``sol`` followed by the per-day polish (see module docstring)."""
+    from solvers.schedule.solver import _Sol
+
+    ps = PeriodicSearch(m, enc, sol, rng)
+    n_visits = max(int(sum(len(r) for r in ps.routes.values())), 1)
+    unit = max(ps.total, 1.0) / n_visits
+    t_hot, t_cold = START_TEMP * unit, END_TEMP * unit
+    qmax = max(5, min(30, int(0.15 * len(ps.active))))
+    best_routes, best_pat = ps.snapshot()
+    best_total = ps.total if ps.feasible() else math.inf
+    limit_it = stop.max_iterations
+    t_lns = None
+    if stop.time_limit_s is not None:
+        t_lns = max(stop.time_limit_s * (1.0 - POLISH_SHARE) - reserve_s - clock.elapsed(), 0.0)
+    t0 = time.perf_counter()
+    it = acc = imp = 0
+    while True:
+        frac = 0.0
+        if limit_it is not None:
+            if it >= limit_it:
+                break
+            frac = it / limit_it
+        if t_lns is not None:
+            el = time.perf_counter() - t0
+            if el >= t_lns:
+                break
+            frac = max(frac, el / t_lns if t_lns > 0 else 1.0)
+        temp = t_hot * (t_cold / t_hot) ** frac
+        ok, _op = ps.step(temp, qmax)
+        it += 1
+        acc += ok
+        if ok and ps.total < best_total - 1e-9 and ps.feasible():
+            best_total = ps.total
+            best_routes, best_pat = ps.snapshot()
+            imp += 1
+    best = _Sol(routes=best_routes, pattern=best_pat)
+    if best_total == math.inf:
+        best = _Sol(routes=ps.snapshot()[0], pattern=ps.snapshot()[1])
+    polish_it = None if limit_it is None else max(POLISH_MIN, limit_it // 4)
+    best = _polish(m, enc, best, stop=stop, clock=clock, rng=rng, reserve_s=reserve_s, iterations=polish_it)
+    return best, {"lns_iterations": it, "lns_accepted": acc, "lns_improvements": imp,
+                  "lns_best": best_total / m.scale}
+
+
+def _polish(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng: np.random.Generator,  # noqa: ANN001
+            reserve_s: float, iterations: int | None) -> _Sol:
+    """PyVRP iterated local search on each day of ``sol`` (time shared by visits)."""
+    from solvers.schedule.solver import _from_routes, _objective, _to_routes
+
+    days = [d for d in range(m.T) if any(r for (v, dd), r in sol.routes.items() if dd == d)]
+    if not days:
+        return sol
+    size = {d: sum(len(r) for (v, dd), r in sol.routes.items() if dd == d) for d in days}
+    tot = sum(size.values())
+    for d in days:
+        tl = None
+        if stop.time_limit_s is not None:
+            rem = stop.time_limit_s - reserve_s - clock.elapsed()
+            left = sum(size[x] for x in days if x >= d)
+            tl = max(rem * size[d] / max(left, 1), 0.02)
+        e = enc.encode(sol, days=[d])
+        if not e.problem.clients:
+            continue
+        before = _objective(m, sol)
+        rs = solve_routing(e.problem, backend="pyvrp", seed=int(rng.integers(2**31)),
+                           stop=Stop(time_limit_s=tl, max_iterations=iterations), initial=_to_routes(e, sol))
+        if rs.feasible:
+            cand = _from_routes(m, e, rs.routes, sol, days=[d])
+            if _objective(m, cand) <= before:
+                sol = cand
+    _ = tot
+    return sol
