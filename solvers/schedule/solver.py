@@ -31,6 +31,13 @@ Method
    iterations, warm-started. (c) The result becomes the incumbent if better; it becomes the
    starting point of the next round if it is at most ``ACCEPT_THRESHOLD`` (0.5 %, decreasing
    linearly to 0 over the budget) worse than the current one (threshold accepting).
+   **When opening hours do not bind** (every window covers the shifts, no breaks: the
+   periodic VRP of the literature) and the backend is PyVRP, step 4 is replaced by the periodic
+   large-neighbourhood search of :mod:`solvers.schedule.periodic` (remove customers with all
+   their visits, reinsert each on its cheapest allowed pattern, one PyVRP descent per changed
+   day, simulated annealing; then a per-day PyVRP polish). On the Cordeau PVRP set at 60 s it
+   brought the mean gap to the best known values from 2.37 % to 1.60 %
+   (``python -m benchmarks.pvrp``).
 5. **Final exact pass.** Every route is timed exactly with breaks (:mod:`.timing`); a route that
    cannot be timed loses stops (least lateness first) until it can; then every visit still
    missing is inserted where the exact timing allows and its travel costs less than its prize;
@@ -43,7 +50,8 @@ perturbation + local search of its iterated local search; OR-Tools: one accepted
 one per exactly evaluated pattern move. A round uses ``round_iterations`` backend iterations
 (see :func:`solve`), so the same seed and iteration limit give the same calendar. With a time
 limit the number of rounds (and the pattern search, which also stops at half the remaining
-time) depends on the machine.
+time) depends on the machine. In the periodic LNS an iteration is one remove-reinsert-descend
+step (see :mod:`solvers.schedule.periodic`).
 """
 
 from __future__ import annotations

@@ -47,7 +47,9 @@ def solve(
       optimality (status ``OPTIMAL``).
     * ``objective="diameter"``: compact start (flow allocation, contiguity repair), then tabu
       search on the threshold form: conflicts ``d_uv > D`` inside territories are removed, and
-      ``D`` is lowered after each balanced conflict-free plan.
+      ``D`` is lowered after each balanced conflict-free plan. Without a contiguity
+      requirement the contiguous move rules are still used on a connected graph (they find
+      smaller diameters on the DTDP set than free moves; the plan is valid either way).
 
     Iterations
     ----------
