@@ -269,6 +269,29 @@ def test_diameter_objective_small() -> None:
     assert heur.objective == pytest.approx(exact.objective)
 
 
+def test_diameter_without_contiguity_searches_with_contiguous_moves() -> None:
+    """On a connected graph the free diameter search uses the contiguous move rules (smaller
+    diameters on the DTDP set): its plan is contiguous and equals the contiguous variant's for
+    the same seed and iterations; on a disconnected graph free moves are used."""
+    xy, e = grid(6, 6)
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    rng = np.random.default_rng(3)
+    meas = rng.integers(1, 5, size=(36, 1)).astype(float)
+    stop = Stop(time_limit_s=None, max_iterations=2000)
+    kw = dict(n_territories=4, xy=xy, measures=meas, tolerances=(0.1,), travel=MatrixTravel(np.rint(d)),
+              objective="diameter")
+    free = solve(TerritoryProblem(adjacency=e, contiguous=False, **kw), stop=stop, seed=2, method="heuristic")
+    cont = solve(TerritoryProblem(adjacency=e, contiguous=True, **kw), stop=stop, seed=2, method="heuristic")
+    assert "contiguous moves" in free.stats["method"]
+    assert np.array_equal(free.assignment, cont.assignment)
+    assert is_contiguous(e, free.assignment, 4)
+    # two halves with no edge between them: free moves
+    e2 = e[(xy[e[:, 0], 0] < 2500) == (xy[e[:, 1], 0] < 2500)]
+    split = solve(TerritoryProblem(adjacency=e2, contiguous=False, **kw), stop=stop, seed=2, method="heuristic")
+    assert "contiguous moves" not in split.stats["method"]
+    assert split.status is Status.FEASIBLE
+
+
 # ------------------------------------------------------------------ benchmark smoke tests
 
 
