@@ -66,9 +66,6 @@ class _Day:
 
     __slots__ = ("A", "B", "R", "P", "cAB", "dAB", "load", "time", "cnt", "cap", "avail", "maxv")
 
-    def __init__(self) -> None:
-        pass
-
 
 class PeriodicSearch:
     """State and operators of the periodic LNS (see module docstring)."""
@@ -108,15 +105,8 @@ class PeriodicSearch:
         self.timed = [bool(any(self.avail[v, d] < 10**8 for v in m.day_vehicles[d])) for d in range(T)]
         # nearest customers (by cost both ways) for the removal operators
         act = np.array(self.active, dtype=np.int64)
-        if act.size:
-            sub = m.cost[np.ix_(act, act)].astype(np.float64)
-            prox = sub + sub.T
-            np.fill_diagonal(prox, np.inf)
-            K = min(len(act) - 1, 60)
-            order = np.argsort(prox, axis=1, kind="stable")[:, :K]
-            self.near: dict[int, list[int]] = {int(act[a]): [int(act[b]) for b in order[a]] for a in range(len(act))}
-        else:
-            self.near = {}
+        order = _nearest(m.cost, act, 60)
+        self.near: dict[int, list[int]] = {int(act[a]): [int(act[b]) for b in order[a]] for a in range(len(act))}
         dcost = np.array([min(int(m.cost[dp, i]) for dp in dep) for i in range(n)]) if n else np.zeros(0)
         self.depot_dist = dcost
         self._days: list[_Day | None] = [None] * T
@@ -136,9 +126,7 @@ class PeriodicSearch:
         self.vt: list[list[list[int]]] = []  # per day: per session vehicle type the vehicles
         self.sessions: list[DescentSession | None] = []
         allv = enc.vehicle_types(False)
-        dims = []
-        for dim in enc.dims:
-            dims.append(self.pen_load if dim == "demand" else self.pen_visit)
+        dims = [self.pen_load if dim == "demand" else self.pen_visit for dim in enc.dims]
         for d in range(m.T):
             pool = [i for i in self.active if d in self.days_of[i]]
             self.pool.append(pool)
@@ -149,12 +137,7 @@ class PeriodicSearch:
                 self.sessions.append(None)
                 continue
             clients = tuple(enc.client(i, d, 0, False, False) for i in pool)
-            loc = np.array(pool, dtype=np.int64)
-            sub = m.cost[np.ix_(loc, loc)].astype(np.float64)
-            prox = sub + sub.T
-            np.fill_diagonal(prox, np.inf)
-            K = min(NEIGHBOURS, len(pool) - 1)
-            nb = np.argsort(prox, axis=1, kind="stable")[:, :K] if K > 0 else np.zeros((len(pool), 0), dtype=np.int64)
+            nb = _nearest(m.cost, np.array(pool, dtype=np.int64), NEIGHBOURS)
             prob = RoutingProblem(duration=m.dur, cost=m.cost, clients=clients,
                                   vehicle_types=tuple(allv[k] for k in keep),
                                   neighbours=tuple(tuple(int(x) for x in row) for row in nb))
@@ -289,16 +272,13 @@ class PeriodicSearch:
             self._days[d] = None
         self.vis[i] = set()
 
-    def insert(self, i: int, saved: dict, noise: float) -> None:
+    def insert(self, i: int, saved: dict) -> None:
         m = self.m
         prize = float(m.prize[i])
         must = bool(m.must[i])
         ins: dict[int, tuple[float, int, int, bool]] = {}
         for d in self.days_of[i]:
-            c, ri, pos, ok = self.best_insertion(i, d)
-            if noise > 0 and math.isfinite(c):
-                c *= 1.0 + noise * (2.0 * float(self.rng.random()) - 1.0)
-            ins[d] = (c, ri, pos, ok)
+            ins[d] = self.best_insertion(i, d)
         best = None
         for q in m.pats[i]:
             tot = 0.0
@@ -376,12 +356,13 @@ class PeriodicSearch:
         return list(dict.fromkeys(out))
 
     # ---------------------------------------------------------------- one step
-    def step(self, temp: float, qmax: int) -> tuple[bool, str]:
+    def step(self, temp: float, qmax: int) -> bool:
+        """One remove-reinsert-descend step; returns whether it was accepted."""
         rng = self.rng
         op = OPERATORS[int(rng.choice(len(OPERATORS), p=OPERATOR_WEIGHTS))]
         rem = self.removal(op, qmax)
         if not rem:
-            return False, op
+            return False
         saved: dict = {}
         old_pat = {i: self.pattern[i] for i in rem}
         old_vis = {i: set(self.vis[i]) for i in rem}
@@ -399,15 +380,16 @@ class PeriodicSearch:
         else:
             order = sorted(rem, key=lambda i: (-int(self.depot_dist[i]), float(rng.random())))
         for i in order:
-            self.insert(i, saved, 0.0)
+            self.insert(i, saved)
         for d in sorted(saved):
             self._descend(d)
         for i in rem:
             self.cust[i] = self._cust_term(i)
         new_total = self._total()
-        if new_total < self.total - temp * math.log(max(float(rng.random()), 1e-300)) + 1e-9 or new_total <= self.total:
+        # annealing: accept when not worse than the current total plus -temp * ln(U) >= 0
+        if new_total < self.total - temp * math.log(max(float(rng.random()), 1e-300)) + 1e-9:
             self.total = new_total
-            return True, op
+            return True
         # undo
         for d, (rs, c, f) in saved.items():
             for k, r in rs.items():
@@ -419,10 +401,21 @@ class PeriodicSearch:
             self.pattern[i] = old_pat[i]
             self.vis[i] = old_vis[i]
             self.cust[i] = old_cust[i]
-        return False, op
+        return False
 
     def snapshot(self) -> tuple[dict[tuple[int, int], list[int]], list[tuple[int, ...] | None]]:
         return {k: list(r) for k, r in self.routes.items()}, list(self.pattern)
+
+
+def _nearest(cost: np.ndarray, locs: np.ndarray, k: int) -> np.ndarray:
+    """Per location of ``locs``: indices (into ``locs``) of its ``k`` nearest others by the
+    symmetric cost ``cost[a, b] + cost[b, a]`` (ties: lower index)."""
+    if locs.size == 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    sub = cost[np.ix_(locs, locs)].astype(np.float64)
+    prox = sub + sub.T
+    np.fill_diagonal(prox, np.inf)
+    return np.argsort(prox, axis=1, kind="stable")[:, :min(k, locs.size - 1)]
 
 
 def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng: np.random.Generator,  # noqa: ANN001
@@ -455,16 +448,16 @@ def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng:
                 break
             frac = max(frac, el / t_lns if t_lns > 0 else 1.0)
         temp = t_hot * (t_cold / t_hot) ** frac
-        ok, _op = ps.step(temp, qmax)
+        ok = ps.step(temp, qmax)
         it += 1
         acc += ok
         if ok and ps.total < best_total - 1e-9 and ps.feasible():
             best_total = ps.total
             best_routes, best_pat = ps.snapshot()
             imp += 1
+    if best_total == math.inf:  # never without excess: the final state
+        best_routes, best_pat = ps.snapshot()
     best = _Sol(routes=best_routes, pattern=best_pat)
-    if best_total == math.inf:
-        best = _Sol(routes=ps.snapshot()[0], pattern=ps.snapshot()[1])
     polish_it = None if limit_it is None else max(POLISH_MIN, limit_it // 4)
     best = _polish(m, enc, best, stop=stop, clock=clock, rng=rng, reserve_s=reserve_s, iterations=polish_it)
     return best, {"lns_iterations": it, "lns_accepted": acc, "lns_improvements": imp,
@@ -480,7 +473,6 @@ def _polish(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng: np.r
     if not days:
         return sol
     size = {d: sum(len(r) for (v, dd), r in sol.routes.items() if dd == d) for d in days}
-    tot = sum(size.values())
     for d in days:
         tl = None
         if stop.time_limit_s is not None:
@@ -497,5 +489,4 @@ def _polish(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng: np.r
             cand = _from_routes(m, e, rs.routes, sol, days=[d])
             if _objective(m, cand) <= before:
                 sol = cand
-    _ = tot
     return sol

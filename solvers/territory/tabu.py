@@ -423,6 +423,7 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
     # plan did not improve it either). Free moves remain for disconnected graphs.
     guided = (not model.p.contiguous and model.initial is None and model.n > 1
               and model.graph.components()[0] == 1)
+    contiguous_moves = model.p.contiguous or guided
     if model.initial is not None:
         x0 = _initial(model, rng)
     else:
@@ -432,10 +433,10 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
         c = seed_centres(model, rng)
         rows = model.rows(c)
         x0 = flow_allocation(model, rows)
-        if model.p.contiguous or guided:
+        if contiguous_moves:
             x0 = repair_contiguity(model, x0, rows, c)
     ts = PairTabu(model, x0, None, 1.0, rng)
-    ts.contiguous = model.p.contiguous or guided
+    ts.contiguous = contiguous_moves
     ts.beta = 0.5 if model.m > 1 else 0.0  # several measures: steer to the window centre
 
     def diam(x: np.ndarray) -> float:
