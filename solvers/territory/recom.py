@@ -1,14 +1,19 @@
-"""Recombination moves (ReCom-style) for the cut-edges objective.
+"""Recombination (ReCom) random walk for the cut-edges objective.
 
-A move merges two adjacent territories ``a`` and ``b``, draws ``n_trees`` random spanning
-trees of the merged subgraph (minimum spanning trees under random edge weights), and among
-all tree edges whose removal leaves two sides that satisfy the balance bounds of ``a`` and
-``b`` (and the locks) picks the split with the fewest edges cut inside the merged region.
-Both sides of a tree split are connected, so contiguity holds by construction. The split is
-accepted by simulated annealing on the number of cut edges: always if it does not increase
-it, else with probability ``exp(-delta / T)``, ``T`` falling geometrically from ``t0`` to
-``t1`` over the phase; after ``restart_after`` moves without a new best the walk returns to
-the best plan seen, which is returned at the end.
+A step picks a cut edge uniformly at random, merges the two territories ``a`` and ``b`` it
+joins, draws a random spanning tree of the merged subgraph (minimum spanning tree under random
+edge weights; up to ``tree_tries`` trees until one has a balanced edge) and removes one of the
+tree edges whose two sides satisfy the balance bounds of ``a`` and ``b`` and the locks, chosen
+uniformly at random. Both sides of a tree split are connected, so contiguity holds by
+construction. Every step is accepted (the ReCom Markov chain of DeFord, Duchin & Solomon,
+2021, as in GerryChain); the best plan seen is kept. The walk is not steered towards fewer
+cut edges: on tightly balanced county graphs steering (greedy best-of-n splits, annealing)
+was measured to get stuck in a few basins, while the unsteered walk crosses between them and
+meets the optimum of every instance of ``districting-cutedges`` (see ``benchmarks/RESULTS.md``).
+
+Restarts: a walk that has not improved its best for ``stall`` steps restarts from a fresh
+random plan (:func:`tree_plan`: territories split off one by one along random spanning
+trees); the start plan of the first walk is the given one.
 """
 
 from __future__ import annotations
@@ -27,108 +32,170 @@ def recom_search(
     rng: np.random.Generator,
     clock: StopClock,
     until_s: float,
-    n_trees: int = 24,
-    t0: float = 0.5,
-    t1: float = 0.05,
-    restart_after: int = 400,
-) -> tuple[np.ndarray, int, int]:
-    """Improve ``x`` (feasible, contiguous) by recombination moves until ``until_s`` elapsed.
+    stall: int = 5000,
+    tree_tries: int = 10,
+) -> tuple[np.ndarray, int, dict]:
+    """Walk from ``x`` (feasible, contiguous) until ``until_s`` seconds have elapsed.
 
-    Returns ``(best plan, its cut edges, number of moves tried)``.
+    Returns ``(best plan, its cut edges, statistics)``.
     """
-    x = x.copy()
     e = model.graph.edges
-    lo = model.target * (1 - np.where(model.bal, model.tol, np.inf))
-    hi = model.target * (1 + np.where(model.bal, model.tol, np.inf))
-    cut = int(np.count_nonzero(x[e[:, 0]] != x[e[:, 1]]))
+    lo, hi = _bounds(model)
+    x = np.asarray(x, np.int64).copy()
+    cut = _cut(x, e)
     best, best_cut = x.copy(), cut
-    tries = last_best = 0
-    t_start = clock.elapsed()
+    steps = walks = 0
+    seg_best, seg_last = cut, 0
     while clock.elapsed() < until_s:
+        steps += 1
         d = np.flatnonzero(x[e[:, 0]] != x[e[:, 1]])
-        if d.size == 0:
-            break
-        pe = e[d[int(rng.integers(d.size))]]
-        a, b = int(x[pe[0]]), int(x[pe[1]])
-        tries += 1
-        res = _best_split(model, x, a, b, lo, hi, rng, n_trees)
-        if res is None:
-            continue
-        units, side_a, new_inner, old_inner = res
-        delta = new_inner - old_inner
-        frac = min(max((clock.elapsed() - t_start) / max(until_s - t_start, 1e-9), 0.0), 1.0)
-        temp = t0 * (t1 / t0) ** frac
-        if delta <= 0 or rng.random() < np.exp(-delta / temp):
-            x[units] = np.where(side_a, a, b)
-            cut += new_inner - old_inner
-            if cut < best_cut:
-                best, best_cut, last_best = x.copy(), cut, tries
-        if tries - last_best > restart_after:
-            x, cut, last_best = best.copy(), best_cut, tries  # back to the best plan
-    return best, best_cut, tries
+        if d.size:
+            pe = e[d[int(rng.integers(d.size))]]
+            a, b = int(x[pe[0]]), int(x[pe[1]])
+            split = _random_split(model, x, a, b, lo, hi, rng, tree_tries)
+            if split is not None:
+                units, side_a = split
+                x[units] = np.where(side_a, a, b)
+                cut = _cut(x, e)
+                if cut < best_cut:
+                    best, best_cut = x.copy(), cut
+                if cut < seg_best:
+                    seg_best, seg_last = cut, steps
+        if steps - seg_last > stall:
+            fresh = tree_plan(model, rng)
+            if fresh is not None:
+                x = fresh
+                walks += 1
+            else:  # no random plan found: go on from the best plan
+                x = best.copy()
+            cut = _cut(x, e)
+            seg_best, seg_last = cut, steps
+    return best, best_cut, {"recom_steps": steps, "recom_restarts": walks}
 
 
-def _best_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: np.ndarray,
-                rng: np.random.Generator, n_trees: int):
+def _cut(x: np.ndarray, e: np.ndarray) -> int:
+    return int(np.count_nonzero(x[e[:, 0]] != x[e[:, 1]]))
+
+
+def _bounds(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Per territory and measure the balance bounds (k, m); unbalanced measures unbounded."""
+    tol = np.where(model.bal, model.tol, np.inf)
+    lo = model.target * (1 - tol) - 1e-9
+    hi = model.target * (1 + tol) + 1e-9
+    return np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)
+
+
+def _random_tree(n: int, eu: np.ndarray, ev: np.ndarray, rng: np.random.Generator):
+    """A random spanning tree of the graph on ``n`` nodes with edges ``eu``-``ev``:
+    ``(order, pred, start, end)`` — DFS order, parents, and for every node the range
+    ``[start, end)`` of DFS positions of its subtree; ``None`` if the graph is disconnected."""
+    wts = rng.random(eu.size) + 1e-9
+    t = csgraph.minimum_spanning_tree(sparse.coo_matrix((wts, (eu, ev)), shape=(n, n)).tocsr())
+    order, pred = csgraph.depth_first_order(t, int(rng.integers(n)), directed=False)
+    if order.size < n:
+        return None
+    pos = np.empty(n, np.int64)
+    pos[order] = np.arange(n)
+    sl = [1] * n
+    pl = pred.tolist()
+    for v in order[::-1].tolist():
+        p = pl[v]
+        if p >= 0:
+            sl[p] += sl[v]
+    return order, pos, pos + np.array(sl)
+
+
+def _subgraph(model: Model, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    e = model.graph.edges
+    pos = np.full(model.n, -1, np.int64)
+    pos[units] = np.arange(units.size)
+    inner = (pos[e[:, 0]] >= 0) & (pos[e[:, 1]] >= 0)
+    return pos[e[inner, 0]], pos[e[inner, 1]]
+
+
+def _subtree_measures(meas: np.ndarray, order: np.ndarray, start: np.ndarray, end: np.ndarray):
+    cs = np.vstack([np.zeros((1, meas.shape[1])), np.cumsum(meas[order], axis=0)])
+    return cs[end] - cs[start]  # (n, m): measures of the subtree below each node
+
+
+def _random_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: np.ndarray,
+                  rng: np.random.Generator, tree_tries: int):
+    """A uniformly drawn balanced split of territories ``a`` and ``b`` along a random spanning
+    tree: ``(units, side_a)`` or ``None`` if ``tree_tries`` trees have no balanced edge."""
     units = np.flatnonzero((x == a) | (x == b))
     n = units.size
     if n < 2:
         return None
-    e = model.graph.edges
-    pos = np.full(model.n, -1, np.int64)
-    pos[units] = np.arange(n)
-    inner = (pos[e[:, 0]] >= 0) & (pos[e[:, 1]] >= 0)
-    eu, ev = pos[e[inner, 0]], pos[e[inner, 1]]
-    old_inner = int(np.count_nonzero(x[units][eu] != x[units][ev]))
+    eu, ev = _subgraph(model, units)
     meas = model.a[units]
     total = meas.sum(axis=0)
     lock = model.locked[units]
     la, lb = lock == a, lock == b
-    best = None
-    best_val = old_inner + 1
-    for _ in range(n_trees):
-        wts = rng.random(eu.size) + 1e-9
-        g = sparse.coo_matrix((wts, (eu, ev)), shape=(n, n)).tocsr()
-        t = csgraph.minimum_spanning_tree(g)
-        order, pred = csgraph.depth_first_order(t, int(rng.integers(n)), directed=False)
-        if order.size < n:
-            return None  # merged region not connected (should not happen)
-        pos = np.empty(n, np.int64)
-        pos[order] = np.arange(n)
-        size = np.ones(n, np.int64)
-        pl = pred.tolist()
-        sl = size.tolist()
-        for v in order[::-1].tolist():
-            p = pl[v]
-            if p >= 0:
-                sl[p] += sl[v]
-        size = np.array(sl)
-        cs = np.vstack([np.zeros((1, meas.shape[1])), np.cumsum(meas[order], axis=0)])
-        child = order[1:]
-        st, en = pos[child], pos[child] + size[child]
-        s1 = cs[en] - cs[st]  # measures of the subtree below each tree edge
+    has_locks = bool(np.any(la | lb))
+    for _ in range(tree_tries):
+        tree = _random_tree(n, eu, ev, rng)
+        if tree is None:
+            return None
+        order, start, end = tree
+        s1 = _subtree_measures(meas, order, start, end)
         s2 = total[None, :] - s1
-        ok_ab = np.all((s1 >= lo[a] - 1e-9) & (s1 <= hi[a] + 1e-9) & (s2 >= lo[b] - 1e-9) & (s2 <= hi[b] + 1e-9), axis=1)
-        ok_ba = np.all((s1 >= lo[b] - 1e-9) & (s1 <= hi[b] + 1e-9) & (s2 >= lo[a] - 1e-9) & (s2 <= hi[a] + 1e-9), axis=1)
-        cand = np.flatnonzero(ok_ab | ok_ba)
-        if cand.size == 0:
-            continue
-        insub = (pos[None, :] >= st[cand, None]) & (pos[None, :] < en[cand, None])  # (c, n)
-        vals = np.count_nonzero(insub[:, eu] != insub[:, ev], axis=1)
-        for r in np.argsort(vals + 0.5 * rng.random(vals.size), kind="stable").tolist():
-            if vals[r] >= best_val:
-                break
-            ci = cand[r]
-            for first_is_a in (True, False):
-                if not (ok_ab[ci] if first_is_a else ok_ba[ci]):
-                    continue
-                side_a = insub[r] if first_is_a else ~insub[r]
-                if np.any(la & ~side_a) or np.any(lb & side_a):
-                    continue
-                best_val, best = int(vals[r]), side_a.copy()
-                break
-            if best is not None and best_val == vals[r]:
-                break
-    if best is None:
+
+        def fits(s: np.ndarray, t: int) -> np.ndarray:
+            return np.all((s >= lo[t]) & (s <= hi[t]), axis=1)
+
+        ok_ab = fits(s1, a) & fits(s2, b)  # subtree -> a, rest -> b
+        ok_ba = fits(s1, b) & fits(s2, a)
+        ok_ab[order[0]] = ok_ba[order[0]] = False  # the root has no edge above it
+        cand = [(int(v), True) for v in np.flatnonzero(ok_ab)] + [(int(v), False) for v in np.flatnonzero(ok_ba)]
+        while cand:
+            v, sub_is_a = cand.pop(int(rng.integers(len(cand))))
+            insub = (start >= start[v]) & (start < end[v])
+            side_a = insub if sub_is_a else ~insub
+            if has_locks and (np.any(la & ~side_a) or np.any(lb & side_a)):
+                continue
+            return units, side_a
+    return None
+
+
+def tree_plan(model: Model, rng: np.random.Generator, attempts: int = 200,
+              tree_tries: int = 50) -> np.ndarray | None:
+    """A random feasible contiguous plan: territories ``0 .. k-2`` are split off one after the
+    other along random spanning trees of the units left (each within its bounds, the rest
+    within the summed bounds of the territories still to come), the last takes the rest.
+    ``None`` if the graph is disconnected, there are locks, or ``attempts`` tries fail."""
+    if np.any(model.locked >= 0):
         return None
-    return units, best, best_val, old_inner
+    k = model.k
+    lo, hi = _bounds(model)
+    for _ in range(attempts):
+        x = np.full(model.n, -1, np.int64)
+        rest = np.arange(model.n)
+        for t in range(k - 1):
+            eu, ev = _subgraph(model, rest)
+            meas = model.a[rest]
+            total = meas.sum(axis=0)
+            rlo, rhi = lo[t + 1:].sum(axis=0), hi[t + 1:].sum(axis=0)
+            chosen = None
+            for _ in range(tree_tries):
+                tree = _random_tree(rest.size, eu, ev, rng)
+                if tree is None:
+                    return None
+                order, start, end = tree
+                s1 = _subtree_measures(meas, order, start, end)
+                s2 = total[None, :] - s1
+                ok = np.all((s1 >= lo[t]) & (s1 <= hi[t]) & (s2 >= rlo) & (s2 <= rhi), axis=1)
+                ok[order[0]] = False
+                c = np.flatnonzero(ok)
+                if c.size:
+                    v = int(c[int(rng.integers(c.size))])
+                    chosen = (start >= start[v]) & (start < end[v])
+                    break
+            if chosen is None:
+                break
+            x[rest[chosen]] = t
+            rest = rest[~chosen]
+        else:
+            x[rest] = k - 1
+            if np.all((model.a[rest].sum(axis=0) >= lo[k - 1]) & (model.a[rest].sum(axis=0) <= hi[k - 1])):
+                return x
+    return None

@@ -41,10 +41,11 @@ def solve(
     * ``objective="cut_edges"``: tabu search with single moves and swaps, strategic
       oscillation on the balance penalty, articulation checks (:mod:`solvers.territory.tabu`).
       With a time limit and no iteration limit, graphs of up to 150 units then continue with
-      recombination moves (spanning-tree splits of two merged territories, annealing;
-      :mod:`solvers.territory.recom`) until 40 % of the time, CP-SAT with fixed deep roots
-      until 75 % and the full CP-SAT model (:mod:`solvers.territory.cpsat`), which may prove
-      optimality (status ``OPTIMAL``).
+      the recombination walk (ReCom: two merged territories re-split along a random spanning
+      tree, every step accepted, best plan kept, restarts from random tree plans;
+      :mod:`solvers.territory.recom`) until 80 % of the time, and the CP-SAT model
+      (:mod:`solvers.territory.cpsat`) hinted by the best plan, which may prove optimality
+      (status ``OPTIMAL``).
     * ``objective="diameter"``: compact start (flow allocation, contiguity repair), then tabu
       search on the threshold form: conflicts ``d_uv > D`` inside territories are removed, and
       ``D`` is lowered after each balanced conflict-free plan. Without a contiguity

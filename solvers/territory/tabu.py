@@ -35,8 +35,9 @@ MAX_TABU_UNITS = 5000
 MAX_SWAP_UNITS = 400
 MAX_CPSAT_UNITS = 150
 TABU_UNTIL = 0.1  # shares of the time limit (cut edges with a time limit)
-RECOM_UNTIL = 0.4
-FIXED_ROOTS_UNTIL = 0.75
+RECOM_UNTIL = 0.8
+DIAMETER_STARTS = 6  # compact starts of the diameter search (see _solve_diameter)
+DIAMETER_START_SHARE = 0.5
 
 
 class PairTabu:
@@ -327,8 +328,8 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
     restart_after = max(200, 30 * n)
     best_x, best_f = None, math.inf
     # with a time limit (and no iteration limit) small graphs end with CP-SAT (hinted by the
-    # tabu plan): tabu until 10 % of the time, recombination moves until 40 %, CP-SAT with
-    # fixed roots until 75 %, then the whole CP-SAT model with free roots (improve and prove)
+    # tabu plan): tabu until 10 % of the time, the recombination walk until 80 %, then the
+    # whole CP-SAT model hinted by the best plan (improve and prove)
     cp_share = 1.0 - TABU_UNTIL if (clock.rule.max_iterations is None and clock.rule.time_limit_s
                        and n <= MAX_CPSAT_UNITS) else 0.0
     tabu_clock = clock.rule.scaled(1.0 - cp_share).clock() if cp_share else clock
@@ -367,11 +368,10 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
         from solvers.territory.recom import recom_search
 
         tl = clock.rule.time_limit_s or 0.0
-        rx, rcut, tries = recom_search(model, best_x, rng, clock, RECOM_UNTIL * tl)
-        stats.update(recom_moves=tries, recom_cut=rcut)
+        rx, rcut, rstats = recom_search(model, best_x, rng, clock, RECOM_UNTIL * tl)
+        stats.update(rstats, recom_cut=rcut)
         if rcut <= best_f:
             out, best_f = rx, float(rcut)
-        out, best_f = _cut_fixed_roots(model, clock, rng, out, best_f, FIXED_ROOTS_UNTIL * tl, stats)
     remaining = clock.remaining_s()
     if cp_share > 0 and remaining is not None and remaining > 0.5:
         from solvers.territory.cpsat import solve_cut_cpsat
@@ -385,33 +385,8 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
     return out
 
 
-def _cut_fixed_roots(model: Model, clock: StopClock, rng: np.random.Generator, x: np.ndarray,
-                     cut: float, until_s: float, stats: dict) -> tuple[np.ndarray, float]:
-    """CP-SAT on the whole problem with each territory's root fixed to a deep unit of the
-    current best plan (no root symmetry, much easier than free roots), in time slices: after a
-    slice without improvement the roots are redrawn among units of near-maximal depth."""
-    from solvers.territory.cpsat import solve_cut_cpsat
-
-    tl = clock.rule.time_limit_s or 0.0
-    slices = improvements = 0
-    stale = False
-    while clock.elapsed() < until_s - 0.5:
-        lim = min(max(5.0, 0.15 * tl), until_s - clock.elapsed())
-        cx, val, _, _ = solve_cut_cpsat(model, x, lim, seed=int(rng.integers(1 << 30)),
-                                        terr=list(range(model.k)), rng=rng if stale else None)
-        slices += 1
-        if cx is not None and val < cut - 1e-9:
-            x, cut = cx, val
-            improvements += 1
-            stale = False
-        else:
-            stale = True
-    stats.update(fixed_root_slices=slices, fixed_root_improvements=improvements, fixed_root_cut=cut)
-    return x, cut
-
-
 def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
-    n, k = model.n, model.k
+    n = model.n
     d = np.asarray(model.travel.matrix(np.arange(n)), dtype=np.float64)
     d = np.maximum(d, d.T)
     values = np.unique(d[np.triu_indices(n, 1)])
@@ -424,17 +399,50 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
     guided = (not model.p.contiguous and model.initial is None and model.n > 1
               and model.graph.components()[0] == 1)
     contiguous_moves = model.p.contiguous or guided
+    method = "tabu:diameter" + (" (contiguous moves)" if guided else "")
     if model.initial is not None:
-        x0 = _initial(model, rng)
-    else:
-        # compact start: location-allocation around bisection seeds (+ contiguity repair)
-        from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
+        best_x, best_d, its, levels = _diameter_run(model, d, values, _initial(model, rng), (clock,),
+                                                    rng, contiguous_moves)
+        stats.update(method=method, iterations=its, levels=levels, best_found=best_d)
+        return best_x
+    # Multi-start: the plan found depends mostly on the compact start (on the DTDP set the
+    # diameter reached from bisections at different angles varies by up to 15 %), so
+    # DIAMETER_STARTS starts (bisection axes rotated by 180/DIAMETER_STARTS degrees each) get a
+    # DIAMETER_START_SHARE of the budget in equal parts, and the best plan the rest.
+    from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
 
-        c = seed_centres(model, rng)
+    per_start = clock.rule.scaled(DIAMETER_START_SHARE / DIAMETER_STARTS)
+    best_x, best_d, its, levels, start_d = None, math.inf, 0, 0, []
+    for i in range(DIAMETER_STARTS):
+        if clock.done():
+            break
+        c = seed_centres(model, rng, angle_deg=i * 180.0 / DIAMETER_STARTS)
         rows = model.rows(c)
         x0 = flow_allocation(model, rows)
         if contiguous_moves:
             x0 = repair_contiguity(model, x0, rows, c)
+        bx, bd, it, lv = _diameter_run(model, d, values, x0, (clock, per_start.clock()), rng,
+                                       contiguous_moves)
+        its, levels = its + it, levels + lv
+        start_d.append(bd)
+        if bd < best_d:
+            best_x, best_d = bx, bd
+    if not clock.done() and best_x is not None:
+        bx, bd, it, lv = _diameter_run(model, d, values, best_x, (clock,), rng, contiguous_moves)
+        its, levels = its + it, levels + lv
+        if bd < best_d:
+            best_x, best_d = bx, bd
+    stats.update(method=method, iterations=its, levels=levels, starts=len(start_d),
+                 start_diameters=start_d, best_found=None if best_x is None else best_d)
+    return best_x if best_x is not None else x0
+
+
+def _diameter_run(model: Model, d: np.ndarray, values: np.ndarray, x0: np.ndarray,
+                  clocks: tuple[StopClock, ...], rng: np.random.Generator,
+                  contiguous_moves: bool) -> tuple[np.ndarray, float, int, int]:
+    """One threshold tabu search from ``x0`` until any of ``clocks`` is done. Returns ``(best
+    balanced plan or the last plan, its diameter or inf, iterations, threshold levels)``."""
+    n, k = model.n, model.k
     ts = PairTabu(model, x0, None, 1.0, rng)
     ts.contiguous = contiguous_moves
     ts.beta = 0.5 if model.m > 1 else 0.0  # several measures: steer to the window centre
@@ -447,6 +455,9 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
         i = int(np.searchsorted(values, v)) - 1
         return float(values[max(i, 0)])
 
+    def done() -> bool:
+        return any(c.done() for c in clocks)
+
     best_x, best_d = None, math.inf
     step = 0.04  # relative decrease of the threshold after a success, adapted
     dx0 = diam(x0)
@@ -457,11 +468,12 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
     ts.lam = 10.0 * n / k
     last = 0
     levels = 0
-    while not clock.done():
+    while not done():
         if not ts.step(0.5, tenure):
             ts.tabu[:] = 0
             ts.perturb(max(3, n // 20))
-        clock.tick()
+        for c in clocks:
+            c.tick()
         ts.it += 1
         p = ts.penalty()
         if p <= 1e-12:
@@ -503,8 +515,6 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
                 thr = lower(best_d * (1 - step))
                 ts.set_weights((d > thr).astype(np.float32))
             ts.tabu[:] = 0
-    stats.update(method="tabu:diameter" + (" (contiguous moves)" if guided else ""), iterations=ts.it,
-                 levels=levels, best_found=None if best_x is None else best_d)
     if best_x is None:
-        return ts.x
-    return best_x
+        return ts.x, math.inf, ts.it, levels
+    return best_x, best_d, ts.it, levels

@@ -327,3 +327,97 @@ def test_dtdp_benchmark_instance_smoke() -> None:
     res = solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=1)
     assert res.assignment.shape == (500,) and len(res.territories) == 10
     assert res.objective > 0
+
+
+# ------------------------------------------------------------------ recombination walk
+
+
+def _cut_model(k: int, r: int = 6, c: int = 6, locked: np.ndarray | None = None,
+               measures: np.ndarray | None = None, tol: float = 0.0):
+    from solvers.territory.model import Model
+
+    xy, e = grid(r, c)
+    meas = np.ones((r * c, 1)) if measures is None else measures
+    p = TerritoryProblem(n_territories=k, xy=xy, measures=meas, tolerances=(tol,) * meas.shape[1],
+                         adjacency=e, objective="cut_edges", locked=locked)
+    return Model(p), e
+
+
+def _balanced(model, x: np.ndarray) -> bool:
+    loads = np.array([model.a[x == j].sum(axis=0) for j in range(model.k)])
+    return bool(np.all(np.abs(loads / model.target - 1) <= model.tol + 1e-9))
+
+
+@pytest.mark.parametrize("k,seed", [(2, 0), (3, 1), (4, 2), (6, 3)])
+def test_tree_plan_is_feasible_and_contiguous(k: int, seed: int) -> None:
+    from solvers.territory.recom import tree_plan
+
+    model, e = _cut_model(k)
+    x = tree_plan(model, np.random.default_rng(seed))
+    assert x is not None
+    assert sorted(set(x.tolist())) == list(range(k))
+    assert _balanced(model, x) and is_contiguous(e, x, k)
+
+
+def test_tree_plan_declines_locks() -> None:
+    from solvers.territory.recom import tree_plan
+
+    locked = np.full(36, -1)
+    locked[0] = 1
+    model, _ = _cut_model(2, locked=locked)
+    assert tree_plan(model, np.random.default_rng(0)) is None
+
+
+@pytest.mark.parametrize("k,optimum", [(2, 6), (3, 10), (4, 12)])
+def test_recom_walk_reaches_grid_optimum(k: int, optimum: int) -> None:
+    """6 x 6 grid, equal units, exact balance: the walk from a random feasible plan meets the
+    optimum and every plan it returns is balanced and contiguous. Optima: cut = (sum of the
+    territory perimeters - 24) / 2; k = 2: two 3 x 6 halves, 6 (CP-SAT proves it); k = 4: four
+    3 x 3 squares, the least perimeter of 9 cells, 12; k = 3: 9 would need three 3 x 4
+    rectangles (the only 12 cells of perimeter 14), which cannot tile 6 x 6, so 10 (two
+    3 x 4 blocks and a 2 x 6 strip)."""
+    from solvers.territory.recom import recom_search, tree_plan
+
+    model, e = _cut_model(k)
+    rng = np.random.default_rng(5)
+    x0 = tree_plan(model, rng)
+    best, cut, stats = recom_search(model, x0, rng, Stop(time_limit_s=5).clock(), 5.0, stall=300)
+    assert cut == cut_edges(e, best) == optimum
+    assert _balanced(model, best) and is_contiguous(e, best, k)
+    assert stats["recom_steps"] > 0
+
+
+def test_recom_walk_respects_locks_and_uneven_targets() -> None:
+    """Locked units stay in their territory; with uneven measures and a tolerance every step
+    stays within the bounds (the walk only takes balanced splits)."""
+    from solvers.territory.recom import recom_search
+
+    rng = np.random.default_rng(2)
+    meas = rng.integers(1, 6, size=(36, 1)).astype(float)
+    locked = np.full(36, -1)
+    locked[[0, 35]] = [0, 2]
+    model, e = _cut_model(3, locked=locked, measures=meas, tol=0.1)
+    res = solve(TerritoryProblem(n_territories=3, xy=grid(6, 6)[0], measures=meas, tolerances=(0.1,),
+                                 adjacency=e, objective="cut_edges", locked=locked),
+                stop=Stop(time_limit_s=None, max_iterations=2000), seed=1)
+    assert res.status is Status.FEASIBLE
+    best, cut, _ = recom_search(model, res.assignment, rng, Stop(time_limit_s=2).clock(), 2.0, stall=200)
+    assert best[0] == 0 and best[35] == 2
+    assert _balanced(model, best) and is_contiguous(e, best, 3)
+    assert cut <= res.objective
+
+
+def test_cut_edges_cpsat_with_uneven_targets_keeps_labels() -> None:
+    """Territories with different targets (team sizes) are not interchangeable: CP-SAT must not
+    break symmetry by relabelling, and territory j must meet its own target."""
+    from solvers.territory.cpsat import solve_cut_cpsat
+    from solvers.territory.model import Model
+
+    xy, e = grid(3, 4)
+    p = TerritoryProblem(n_territories=2, xy=xy, measures=np.ones((12, 1)), tolerances=(0.0,),
+                         adjacency=e, objective="cut_edges", target_shares=np.array([1 / 3, 2 / 3]))
+    model = Model(p)
+    x, val, proven, _ = solve_cut_cpsat(model, None, 10.0)
+    assert proven and x is not None
+    assert np.bincount(x, minlength=2).tolist() == [4, 8]
+    assert val == cut_edges(e, x) == 4  # a 2 x 2 corner block or a full row of 4
