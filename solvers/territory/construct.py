@@ -12,13 +12,14 @@ from solvers.territory.graph import territory_components
 from solvers.territory.model import BIG_TIME, Model
 
 
-def bisection_partition(model: Model) -> np.ndarray:
+def bisection_partition(model: Model, angle_deg: float = 0.0) -> np.ndarray:
     """Recursive coordinate bisection: split the units along the longer side of their bounding
     box at the workload quantile ``k1 / k`` (``k1 = k // 2``, target shares respected), recurse.
+    ``angle_deg`` rotates the coordinate axes first (other, equally balanced cells).
 
     Gives ``k`` workload-balanced, compact (not necessarily contiguous) cells in ``O(n log k)``.
     """
-    xy = np.asarray(model.p.xy, dtype=np.float64)
+    xy = _rotated(np.asarray(model.p.xy, dtype=np.float64), angle_deg)
     x = np.zeros(model.n, np.int64)
     stack = [(np.arange(model.n), np.arange(model.k))]
     while stack:
@@ -32,21 +33,28 @@ def bisection_partition(model: Model) -> np.ndarray:
         ax = int(np.argmax(ext))
         o = idx[np.lexsort((xy[idx, 1 - ax], xy[idx, ax]))]
         cw = np.cumsum(model.w[o])
-        cut = int(np.searchsorted(cw, frac * cw[-1]))
+        cut = int(np.argmin(np.abs(cw - frac * cw[-1]))) + 1  # prefix nearest the target share
         cut = min(max(cut, k1), o.size - (terr.size - k1)) if o.size >= terr.size else cut
         stack.append((o[cut:], terr[k1:]))
         stack.append((o[:cut], terr[:k1]))
     return x
 
 
-def seed_centres(model: Model, rng: np.random.Generator) -> np.ndarray:
+def _rotated(xy: np.ndarray, angle_deg: float) -> np.ndarray:
+    if not angle_deg:
+        return xy
+    t = np.radians(angle_deg)
+    return xy @ np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+
+
+def seed_centres(model: Model, rng: np.random.Generator, angle_deg: float = 0.0) -> np.ndarray:
     """Free-centre seeds: the unit nearest the workload-weighted centroid of each cell of a
     recursive coordinate bisection (balanced cells, so every seed has enough workload around
-    it); locked units pull their territory's seed. ``rng`` perturbs the cell order only when
-    two cells would snap to the same unit."""
+    it; ``angle_deg`` rotates its axes); locked units pull their territory's seed. ``rng``
+    perturbs the cell order only when two cells would snap to the same unit."""
     xy = np.asarray(model.p.xy, dtype=np.float64)
     n, k = model.n, model.k
-    cell = bisection_partition(model)
+    cell = bisection_partition(model, angle_deg)
     w = model.w + 1e-12
     ws = np.bincount(cell, weights=w, minlength=k)
     c = np.stack(

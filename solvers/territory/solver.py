@@ -46,9 +46,11 @@ def solve(
       :mod:`solvers.territory.recom`) until 80 % of the time, and the CP-SAT model
       (:mod:`solvers.territory.cpsat`) hinted by the best plan, which may prove optimality
       (status ``OPTIMAL``).
-    * ``objective="diameter"``: compact start (flow allocation, contiguity repair), then tabu
-      search on the threshold form: conflicts ``d_uv > D`` inside territories are removed, and
-      ``D`` is lowered after each balanced conflict-free plan. Without a contiguity
+    * ``objective="diameter"``: compact starts (flow allocation around bisection seeds at six
+      axis rotations, contiguity repair; half the budget in equal parts, the best plan then
+      continues with the rest), each improved by tabu search on the threshold form:
+      conflicts ``d_uv > D`` inside territories are removed, and ``D`` is lowered after each
+      balanced conflict-free plan. Without a contiguity
       requirement the contiguous move rules are still used on a connected graph (they find
       smaller diameters on the DTDP set than free moves; the plan is valid either way).
 

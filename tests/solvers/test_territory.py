@@ -421,3 +421,38 @@ def test_cut_edges_cpsat_with_uneven_targets_keeps_labels() -> None:
     assert proven and x is not None
     assert np.bincount(x, minlength=2).tolist() == [4, 8]
     assert val == cut_edges(e, x) == 4  # a 2 x 2 corner block or a full row of 4
+
+
+# ------------------------------------------------------------------ diameter multi-start
+
+
+def test_bisection_rotation_gives_other_balanced_cells() -> None:
+    from solvers.territory.construct import bisection_partition
+    from solvers.territory.model import Model
+
+    rng = np.random.default_rng(4)
+    xy = rng.random((400, 2)) * 10_000
+    p = TerritoryProblem(n_territories=8, xy=xy, measures=np.ones((400, 1)), tolerances=(0.05,),
+                         objective="weighted_travel")
+    model = Model(p)
+    a, b = bisection_partition(model), bisection_partition(model, angle_deg=45.0)
+    for cells in (a, b):
+        assert np.bincount(cells, minlength=8).tolist() == [50] * 8  # equal workload per cell
+    assert not np.array_equal(a, b)
+
+
+def test_diameter_multistart_keeps_best_and_is_deterministic() -> None:
+    from solvers.territory.tabu import DIAMETER_STARTS
+
+    xy, e = grid(8, 8)
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    meas = np.random.default_rng(1).integers(1, 5, size=(64, 1)).astype(float)
+    p = TerritoryProblem(n_territories=4, xy=xy, measures=meas, tolerances=(0.1,), adjacency=e,
+                         travel=MatrixTravel(np.rint(d)), objective="diameter", contiguous=False)
+    stop = Stop(time_limit_s=None, max_iterations=3000)
+    a = solve(p, stop=stop, seed=3, method="heuristic")
+    b = solve(p, stop=stop, seed=3, method="heuristic")
+    assert a.status is Status.FEASIBLE
+    assert a.stats["starts"] == DIAMETER_STARTS == len(a.stats["start_diameters"])
+    assert a.objective <= min(a.stats["start_diameters"]) + 1e-9
+    assert np.array_equal(a.assignment, b.assignment)
