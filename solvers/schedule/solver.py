@@ -985,6 +985,7 @@ def solve(
     seed: int = 0,
     backend: str = "pyvrp",
     round_iterations: int | None = None,
+    workers: int = 1,
 ) -> ScheduleResult:
     """Choose a visit pattern per customer and daily routes (see module docstring).
 
@@ -1001,6 +1002,9 @@ def solve(
         ``"ortools"`` (day-by-day routing; day choice only by pattern moves).
     round_iterations:
         Backend iterations per round (default: ``min(4000, max(200, 2 * copies))``).
+    workers:
+        Processes for the periodic LNS (independent searches, best kept; see
+        :func:`solvers.schedule.periodic.run_periodic`). Other paths use one.
 
     Returns
     -------
@@ -1034,7 +1038,8 @@ def solve(
     if backend == "pyvrp" and not enc.soft and m.n > 0:
         # opening hours do not bind: periodic LNS (module periodic)
         reserve = 0.0 if stop.time_limit_s is None else min(0.02 * stop.time_limit_s, 1.0)
-        best, lstats = run_periodic(m, enc, sol, stop=stop, clock=clock, rng=rng, reserve_s=reserve)
+        best, lstats = run_periodic(m, enc, sol, stop=stop, clock=clock, rng=rng, reserve_s=reserve,
+                                     workers=workers)
         best.obj = _objective(m, best)
         _repair_routes(m, best)
         _final_insert(m, best)

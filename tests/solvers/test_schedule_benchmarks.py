@@ -59,3 +59,24 @@ def test_calendar_generator_small() -> None:
     r = solve(p, stop=Stop(time_limit_s=None, max_iterations=800), seed=1)
     assert not verify(p, r)
     assert sum(len(rt.stops) for rt in r.routes) + len(r.unplanned) == int(p.required.sum())
+
+
+@needs_data
+def test_pvrp_two_workers_keep_the_better_search_deterministically() -> None:
+    from benchmarks.pvrp import evaluate, read_instance, result_routes, to_problem
+    from solvers.schedule import solve
+
+    path = SHARED / "pvrp-cordeau" / "instances" / "p14.txt"
+    if not path.exists():
+        pytest.skip("p14 missing")
+    inst = read_instance(path)
+    prob = to_problem(inst)
+    stop = Stop(time_limit_s=None, max_iterations=400)
+    a = solve(prob, stop=stop, seed=3, workers=2)
+    b = solve(prob, stop=stop, seed=3, workers=2)
+    ok, cost, errors = evaluate(inst, result_routes(inst, a))
+    assert ok, errors
+    assert a.stats["workers"] == 2 and len(a.stats["worker_objectives"]) == 2
+    assert a.objective == pytest.approx(min(a.stats["worker_objectives"]), abs=0.01)  # scaled integer costs
+    assert cost == pytest.approx(a.objective, rel=1e-9)
+    assert a.routes == b.routes and a.objective == b.objective
