@@ -520,6 +520,21 @@ class DescentSession:
                 self._ls.add_operator(op(self._data))
         self._ce = CostEvaluator([float(x) for x in load_penalty], float(time_penalty), 0.0)
 
+    def set_penalties(self, load_penalty: tuple[float, ...], time_penalty: float) -> None:
+        """Replace the fixed penalties (e.g. by an adaptive penalty manager)."""
+        from pyvrp import CostEvaluator
+
+        self._ce = CostEvaluator([float(x) for x in load_penalty], float(time_penalty), 0.0)
+
+    def evaluate(self, routes: tuple[RoutingRoute, ...] | list[RoutingRoute]) -> tuple[int, bool]:
+        """(penalised cost, feasible) of ``routes`` as they are."""
+        pyvrp = self._pyvrp
+        rs = [pyvrp.Route(self._data, list(r.clients), r.vehicle_type) for r in routes if r.clients]
+        if not rs:
+            return 0, True
+        sol = pyvrp.Solution(self._data, rs)
+        return int(self._ce.penalised_cost(sol)), bool(sol.is_feasible())
+
     def descend(self, routes: tuple[RoutingRoute, ...] | list[RoutingRoute]
                 ) -> tuple[list[RoutingRoute], int, bool]:
         """Improve ``routes``; returns (routes, penalised cost, feasible)."""

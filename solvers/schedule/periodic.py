@@ -20,8 +20,10 @@ The state is a pattern per customer and the routes of every (vehicle, day). Each
    possible, otherwise the least penalised excess), and gives up a visit whose insertion costs
    more than its prize (``lam * value``) unless the visit is required;
 3. **re-optimises** every changed day by one exhaustive descent of PyVRP's local search
-   (:class:`solvers.routing.DescentSession`, one session per day built once, with high fixed
-   penalties on load and time excess);
+   (:class:`solvers.routing.DescentSession`, one session per day built once, with penalties on
+   load and time excess: ``PEN_FACTOR`` times the model's estimates, fixed, or in an adaptive
+   search raised or lowered every ``PEN_UPDATE`` steps towards ``PEN_TARGET`` of the states
+   visited being without excess);
 4. **accepts** the new state by simulated annealing on the penalised objective (travel + prizes
    of visits given up + weekday moves + penalties); the temperature falls geometrically from
    ``START_TEMP`` to ``END_TEMP`` times the mean cost per visit of the first solution over the
@@ -32,7 +34,9 @@ Finally each day of the best calendar is improved by PyVRP's iterated local sear
 
 An *iteration* is one remove-reinsert-descend step; with an iteration limit ``N`` the LNS runs
 ``N`` steps and the polish ``max(POLISH_MIN, N // 4)`` ILS iterations per day, so the result
-depends only on the seed and ``N``.
+depends only on the seed and ``N``. With several workers (processes) the searches run side by
+side, even-numbered ones with fixed penalties and odd-numbered ones adaptive, and the best
+calendar is kept.
 """
 
 from __future__ import annotations
@@ -61,6 +65,16 @@ NEIGHBOURS = 40
 # kept as best. Measured at 60 s: 2 rather than 100 gave p30 76091 -> 74951, p23 6621 -> 6519,
 # p12 1242 -> 1235, p10 1611 -> 1610, p13 3623 -> 3657 (cheaper detours through overloaded days)
 PEN_FACTOR = 2.0
+# adaptive penalties (odd workers): every PEN_UPDATE steps the factor grows by PEN_UP when
+# fewer than PEN_TARGET - 5 % of the states visited were without excess, shrinks by PEN_DOWN
+# when more than PEN_TARGET + 5 % were (as HGS does for its penalties). Measured at 60 s, one
+# search, seed 1, adaptive vs fixed: p12 1230.5 vs 1261.7, p23 6541.7 vs 6620.5, p10 1609.6 vs
+# 1625.4, p05 2038.0 vs 2043.5, but p06 851.9 vs 836.2, p13 3667.2 vs 3659.1: neither wins
+# everywhere, so with two workers one search of each kind runs and the better plan is kept
+PEN_UPDATE = 100
+PEN_TARGET = 0.5
+PEN_UP, PEN_DOWN = 1.25, 0.85
+PEN_MIN, PEN_MAX = 0.05, 1000.0
 OPERATORS = ("related", "string", "route", "random")
 OPERATOR_WEIGHTS = (0.35, 0.35, 0.15, 0.15)
 STRING_MAX = 10  # longest string (SISR's L_max)
@@ -99,11 +113,12 @@ class PeriodicSearch:
             if self.vis[i] and (self.pattern[i] is None or not self.vis[i] <= set(self.pattern[i])):
                 vd = tuple(sorted(self.vis[i]))
                 self.pattern[i] = next((q for q in m.pats[i] if set(vd) <= set(q)), vd)
-        # penalties (scaled cost units per unit of excess), as in the solver's objective
-        self.pen_load = PEN_FACTOR * m.pen_load
-        self.pen_time = PEN_FACTOR * m.pen_time
+        # penalties (scaled cost units per unit of excess) = factor x the model's estimates
         dep = sorted({v.depot for v in m.p.vehicles})
-        self.pen_visit = PEN_FACTOR * float(np.median(m.cost[np.ix_(dep, np.arange(n))])) if n else 1.0
+        self.base_pen = (m.pen_load, m.pen_time,
+                         float(np.median(m.cost[np.ix_(dep, np.arange(n))])) if n else 1.0)
+        self.pen_factor = PEN_FACTOR
+        self.pen_load, self.pen_time, self.pen_visit = (PEN_FACTOR * b for b in self.base_pen)
         veh = m.p.vehicles
         self.cap = np.array([v.capacity if v.capacity is not None else 2**40 for v in veh], dtype=np.int64)
         self.maxv = np.array([v.max_visits if v.max_visits is not None else 2**40 for v in veh], dtype=np.int64)
@@ -151,23 +166,30 @@ class PeriodicSearch:
             self.sessions.append(DescentSession(prob, load_penalty=tuple(dims), time_penalty=self.pen_time,
                                                 seed=int(self.rng.integers(2**31))))
 
+    def _session_routes(self, d: int) -> list[RoutingRoute]:
+        pidx = self.pidx[d]
+        tmap: dict[int, int] = {v: t for t, vs in enumerate(self.vt[d]) for v in vs}
+        return [RoutingRoute(vehicle_type=tmap[v], clients=tuple(pidx[c] for c in self.routes[(v, dd)]))
+                for v, dd in self.day_keys[d] if self.routes[(v, dd)]]
+
+    def set_penalty_factor(self, factor: float) -> None:
+        """Penalties = ``factor`` x the model's estimates; re-prices the current state."""
+        self.pen_factor = factor
+        self.pen_load, self.pen_time, self.pen_visit = (factor * b for b in self.base_pen)
+        dims = tuple(self.pen_load if dim == "demand" else self.pen_visit for dim in self.enc.dims)
+        for d, s in enumerate(self.sessions):
+            if s is not None:
+                s.set_penalties(dims, self.pen_time)
+                self.day_cost[d], self.day_feas[d] = s.evaluate(self._session_routes(d))
+        self.total = self._total()
+
     def _descend(self, d: int) -> None:
         s = self.sessions[d]
         if s is None:
             self.day_cost[d] = 0
             self.day_feas[d] = True
             return
-        pidx = self.pidx[d]
-        tmap: dict[int, tuple[int, int]] = {}
-        for t, vs in enumerate(self.vt[d]):
-            for k, v in enumerate(vs):
-                tmap[v] = (t, k)
-        routes = []
-        for v, dd in self.day_keys[d]:
-            r = self.routes[(v, dd)]
-            if r:
-                routes.append(RoutingRoute(vehicle_type=tmap[v][0], clients=tuple(pidx[c] for c in r)))
-        out, cost, feas = s.descend(routes)
+        out, cost, feas = s.descend(self._session_routes(d))
         for key in self.day_keys[d]:
             self.routes[key] = []
         used = [0] * len(self.vt[d])
@@ -435,32 +457,38 @@ def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng:
     """Periodic LNS from ``sol`` followed by the per-day polish (see module docstring).
 
     With ``workers > 1`` that many independent searches (seeds drawn from ``rng`` in order) run
-    in separate processes over the same budget and the best calendar is kept (ties: the first
-    worker), so the result still depends only on the seed and the limits. Inside a daemonic
+    in separate processes over the same budget (odd-numbered workers with adaptive penalties) and
+    the best calendar is kept (ties: the first worker), so the result still depends only on the seed and the limits. Inside a daemonic
     process (which may not start children, e.g. a batch worker) the search runs alone.
     """
     import multiprocessing as mp
 
     seeds = [int(rng.integers(2**31)) for _ in range(max(int(workers), 1))]
     if len(seeds) == 1 or mp.current_process().daemon:
-        return _run_one(m, enc, sol, stop, clock, seeds[0], reserve_s)
+        return _run_one(m, enc, sol, stop, clock, seeds[0], reserve_s, False)
     # fork: the children inherit the model (no pickling, no re-import); they start no threads
     ctx = mp.get_context("fork")
     with ctx.Pool(len(seeds)) as pool:
-        runs = pool.starmap(_run_one, [(m, enc, sol, stop, clock, s, reserve_s) for s in seeds])
+        runs = pool.starmap(_run_one, [(m, enc, sol, stop, clock, s, reserve_s, k % 2 == 1)
+                                       for k, s in enumerate(seeds)])
     from solvers.schedule.solver import _objective
 
     objs = [_objective(m, b) for b, _ in runs]
     k = int(np.argmin(objs))
     best, st = runs[k]
     st = dict(st, workers=len(seeds), worker_best=k, worker_objectives=[o / m.scale for o in objs],
+              worker_penalty_factors=[r[1]["penalty_factor"] for r in runs],
               lns_iterations=sum(r[1]["lns_iterations"] for r in runs))
     return best, st
 
 
 def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int,  # noqa: ANN001
-             reserve_s: float) -> tuple[_Sol, dict]:
-    """One search: the LNS for the budget less the polish share, then the polish."""
+             reserve_s: float, adaptive: bool) -> tuple[_Sol, dict]:
+    """One search: the LNS for the budget less the polish share, then the polish.
+
+    ``adaptive``: the excess penalties follow the share of states without excess (see
+    :data:`PEN_UPDATE`); otherwise they stay at :data:`PEN_FACTOR`.
+    """
     from solvers.schedule.solver import _Sol
 
     rng = np.random.default_rng(seed)
@@ -476,7 +504,7 @@ def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int, 
     if stop.time_limit_s is not None:
         t_lns = max(stop.time_limit_s * (1.0 - POLISH_SHARE) - reserve_s - clock.elapsed(), 0.0)
     t0 = time.perf_counter()
-    it = acc = imp = 0
+    it = acc = imp = feas_n = 0
     while True:
         frac = 0.0
         if limit_it is not None:
@@ -492,6 +520,18 @@ def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int, 
         ok = ps.step(temp, qmax)
         it += 1
         acc += ok
+        if adaptive:
+            feas_n += ps.feasible()
+        if adaptive and it % PEN_UPDATE == 0:
+            share = feas_n / PEN_UPDATE
+            feas_n = 0
+            f = ps.pen_factor
+            if share < PEN_TARGET - 0.05:
+                f = min(f * PEN_UP, PEN_MAX)
+            elif share > PEN_TARGET + 0.05:
+                f = max(f * PEN_DOWN, PEN_MIN)
+            if f != ps.pen_factor:
+                ps.set_penalty_factor(f)
         if ok and ps.total < best_total - 1e-9 and ps.feasible():
             best_total = ps.total
             best_routes, best_pat = ps.snapshot()
@@ -502,7 +542,7 @@ def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int, 
     polish_it = None if limit_it is None else max(POLISH_MIN, limit_it // 4)
     best = _polish(m, enc, best, stop=stop, clock=clock, rng=rng, reserve_s=reserve_s, iterations=polish_it)
     return best, {"lns_iterations": it, "lns_accepted": acc, "lns_improvements": imp,
-                  "lns_best": best_total / m.scale}
+                  "lns_best": best_total / m.scale, "penalty_factor": ps.pen_factor}
 
 
 def _polish(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng: np.random.Generator,  # noqa: ANN001
