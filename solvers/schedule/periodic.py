@@ -21,9 +21,9 @@ The state is a pattern per customer and the routes of every (vehicle, day). Each
    more than its prize (``lam * value``) unless the visit is required;
 3. **re-optimises** every changed day by one exhaustive descent of PyVRP's local search
    (:class:`solvers.routing.DescentSession`, one session per day built once, with penalties on
-   load and time excess: ``PEN_FACTOR`` times the model's estimates, fixed, or in an adaptive
-   search raised or lowered every ``PEN_UPDATE`` steps towards ``PEN_TARGET`` of the states
-   visited being without excess);
+   load and time excess: a factor times the model's estimates, starting at ``PEN_FACTOR`` and
+   raised or lowered every ``PEN_UPDATE`` steps so that about ``PEN_TARGET`` of the states
+   visited are without excess);
 4. **accepts** the new state by simulated annealing on the penalised objective (travel + prizes
    of visits given up + weekday moves + penalties); the temperature falls geometrically from
    ``START_TEMP`` to ``END_TEMP`` times the mean cost per visit of the first solution over the
@@ -34,9 +34,8 @@ Finally each day of the best calendar is improved by PyVRP's iterated local sear
 
 An *iteration* is one remove-reinsert-descend step; with an iteration limit ``N`` the LNS runs
 ``N`` steps and the polish ``max(POLISH_MIN, N // 4)`` ILS iterations per day, so the result
-depends only on the seed and ``N``. With several workers (processes) the searches run side by
-side, even-numbered ones with fixed penalties and odd-numbered ones adaptive, and the best
-calendar is kept.
+depends only on the seed and ``N``. With several workers (processes) independent searches run
+side by side and the best calendar is kept.
 """
 
 from __future__ import annotations
@@ -65,12 +64,13 @@ NEIGHBOURS = 40
 # kept as best. Measured at 60 s: 2 rather than 100 gave p30 76091 -> 74951, p23 6621 -> 6519,
 # p12 1242 -> 1235, p10 1611 -> 1610, p13 3623 -> 3657 (cheaper detours through overloaded days)
 PEN_FACTOR = 2.0
-# adaptive penalties (odd workers): every PEN_UPDATE steps the factor grows by PEN_UP when
-# fewer than PEN_TARGET - 5 % of the states visited were without excess, shrinks by PEN_DOWN
-# when more than PEN_TARGET + 5 % were (as HGS does for its penalties). Measured at 60 s, one
-# search, seed 1, adaptive vs fixed: p12 1230.5 vs 1261.7, p23 6541.7 vs 6620.5, p10 1609.6 vs
-# 1625.4, p05 2038.0 vs 2043.5, but p06 851.9 vs 836.2, p13 3667.2 vs 3659.1: neither wins
-# everywhere, so with two workers one search of each kind runs and the better plan is kept
+# adaptive penalties: PEN_FACTOR is the start; every PEN_UPDATE steps the factor grows by
+# PEN_UP when fewer than PEN_TARGET - 5 % of the states visited were without excess, shrinks
+# by PEN_DOWN when more than PEN_TARGET + 5 % were (as HGS does for its penalties). Measured at
+# 60 s, one search, seeds 1/2/3, adaptive vs fixed: p12 1230/1226/1205 vs 1262/1273/1213, p13
+# 3667/3664/3628 vs 3659/3680/3696, p23 6542/6517/6519 vs 6621/6621/6621, p08 (seeds 2/3)
+# 2039/2035 vs 2056/2056, p10 and p05 (seed 1) 1610/2038 vs 1625/2044; fixed was better on p11
+# (783.8/784.9 vs 782.5/781.1) and on p06 with two seeds of three (by up to 1.9 %)
 PEN_UPDATE = 100
 PEN_TARGET = 0.5
 PEN_UP, PEN_DOWN = 1.25, 0.85
@@ -457,20 +457,19 @@ def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng:
     """Periodic LNS from ``sol`` followed by the per-day polish (see module docstring).
 
     With ``workers > 1`` that many independent searches (seeds drawn from ``rng`` in order) run
-    in separate processes over the same budget (odd-numbered workers with adaptive penalties) and
-    the best calendar is kept (ties: the first worker), so the result still depends only on the seed and the limits. Inside a daemonic
+    in separate processes over the same budget and the best calendar is kept (ties: the first
+    worker), so the result still depends only on the seed and the limits. Inside a daemonic
     process (which may not start children, e.g. a batch worker) the search runs alone.
     """
     import multiprocessing as mp
 
     seeds = [int(rng.integers(2**31)) for _ in range(max(int(workers), 1))]
     if len(seeds) == 1 or mp.current_process().daemon:
-        return _run_one(m, enc, sol, stop, clock, seeds[0], reserve_s, False)
+        return _run_one(m, enc, sol, stop, clock, seeds[0], reserve_s)
     # fork: the children inherit the model (no pickling, no re-import); they start no threads
     ctx = mp.get_context("fork")
     with ctx.Pool(len(seeds)) as pool:
-        runs = pool.starmap(_run_one, [(m, enc, sol, stop, clock, s, reserve_s, k % 2 == 1)
-                                       for k, s in enumerate(seeds)])
+        runs = pool.starmap(_run_one, [(m, enc, sol, stop, clock, s, reserve_s) for s in seeds])
     from solvers.schedule.solver import _objective
 
     objs = [_objective(m, b) for b, _ in runs]
@@ -483,12 +482,8 @@ def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng:
 
 
 def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int,  # noqa: ANN001
-             reserve_s: float, adaptive: bool) -> tuple[_Sol, dict]:
-    """One search: the LNS for the budget less the polish share, then the polish.
-
-    ``adaptive``: the excess penalties follow the share of states without excess (see
-    :data:`PEN_UPDATE`); otherwise they stay at :data:`PEN_FACTOR`.
-    """
+             reserve_s: float) -> tuple[_Sol, dict]:
+    """One search: the LNS for the budget less the polish share, then the polish."""
     from solvers.schedule.solver import _Sol
 
     rng = np.random.default_rng(seed)
@@ -520,9 +515,8 @@ def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int, 
         ok = ps.step(temp, qmax)
         it += 1
         acc += ok
-        if adaptive:
-            feas_n += ps.feasible()
-        if adaptive and it % PEN_UPDATE == 0:
+        feas_n += ps.feasible()
+        if it % PEN_UPDATE == 0:
             share = feas_n / PEN_UPDATE
             feas_n = 0
             f = ps.pen_factor

@@ -77,10 +77,9 @@ def test_pvrp_two_workers_keep_the_better_search_deterministically() -> None:
     ok, cost, errors = evaluate(inst, result_routes(inst, a))
     assert ok, errors
     assert a.stats["workers"] == 2 and len(a.stats["worker_objectives"]) == 2
-    # worker 0 keeps the fixed penalties, worker 1 adapts them to the share of states without excess
+    # each search adapts its penalties to the share of states without excess
     from solvers.schedule.periodic import PEN_FACTOR
-    fixed, adaptive = a.stats["worker_penalty_factors"]
-    assert fixed == PEN_FACTOR and adaptive != PEN_FACTOR
+    assert all(f != PEN_FACTOR for f in a.stats["worker_penalty_factors"])
     assert a.objective == pytest.approx(min(a.stats["worker_objectives"]), abs=0.01)  # scaled integer costs
     assert cost == pytest.approx(a.objective, rel=1e-9)
     assert a.routes == b.routes and a.objective == b.objective
