@@ -489,7 +489,7 @@ class DescentSession:
     def __init__(self, problem: RoutingProblem, *, load_penalty: tuple[float, ...], time_penalty: float,
                  seed: int = 0) -> None:
         import pyvrp
-        from pyvrp import Activity, ActivityType, CostEvaluator
+        from pyvrp import Activity, ActivityType
         from pyvrp.search import (
             LocalSearch,
             NeighbourhoodParams,
@@ -518,10 +518,10 @@ class DescentSession:
         for op in (Relocate1, Relocate2, Swap11, Swap21, Swap22, SwapTails):
             if op.supports(self._data):
                 self._ls.add_operator(op(self._data))
-        self._ce = CostEvaluator([float(x) for x in load_penalty], float(time_penalty), 0.0)
+        self.set_penalties(load_penalty, time_penalty)
 
     def set_penalties(self, load_penalty: tuple[float, ...], time_penalty: float) -> None:
-        """Replace the fixed penalties (e.g. by an adaptive penalty manager)."""
+        """Penalties per unit of load (per dimension) and time excess."""
         from pyvrp import CostEvaluator
 
         self._ce = CostEvaluator([float(x) for x in load_penalty], float(time_penalty), 0.0)

@@ -117,8 +117,7 @@ class PeriodicSearch:
         dep = sorted({v.depot for v in m.p.vehicles})
         self.base_pen = (m.pen_load, m.pen_time,
                          float(np.median(m.cost[np.ix_(dep, np.arange(n))])) if n else 1.0)
-        self.pen_factor = PEN_FACTOR
-        self.pen_load, self.pen_time, self.pen_visit = (PEN_FACTOR * b for b in self.base_pen)
+        self._scale_penalties(PEN_FACTOR)
         veh = m.p.vehicles
         self.cap = np.array([v.capacity if v.capacity is not None else 2**40 for v in veh], dtype=np.int64)
         self.maxv = np.array([v.max_visits if v.max_visits is not None else 2**40 for v in veh], dtype=np.int64)
@@ -148,7 +147,6 @@ class PeriodicSearch:
         self.vt: list[list[list[int]]] = []  # per day: per session vehicle type the vehicles
         self.sessions: list[DescentSession | None] = []
         allv = enc.vehicle_types(False)
-        dims = [self.pen_load if dim == "demand" else self.pen_visit for dim in enc.dims]
         for d in range(m.T):
             pool = [i for i in self.active if d in self.days_of[i]]
             self.pool.append(pool)
@@ -163,7 +161,7 @@ class PeriodicSearch:
             prob = RoutingProblem(duration=m.dur, cost=m.cost, clients=clients,
                                   vehicle_types=tuple(allv[k] for k in keep),
                                   neighbours=tuple(tuple(int(x) for x in row) for row in nb))
-            self.sessions.append(DescentSession(prob, load_penalty=tuple(dims), time_penalty=self.pen_time,
+            self.sessions.append(DescentSession(prob, load_penalty=self._dim_penalties(), time_penalty=self.pen_time,
                                                 seed=int(self.rng.integers(2**31))))
 
     def _session_routes(self, d: int) -> list[RoutingRoute]:
@@ -172,11 +170,18 @@ class PeriodicSearch:
         return [RoutingRoute(vehicle_type=tmap[v], clients=tuple(pidx[c] for c in self.routes[(v, dd)]))
                 for v, dd in self.day_keys[d] if self.routes[(v, dd)]]
 
-    def set_penalty_factor(self, factor: float) -> None:
-        """Penalties = ``factor`` x the model's estimates; re-prices the current state."""
+    def _scale_penalties(self, factor: float) -> None:
         self.pen_factor = factor
         self.pen_load, self.pen_time, self.pen_visit = (factor * b for b in self.base_pen)
-        dims = tuple(self.pen_load if dim == "demand" else self.pen_visit for dim in self.enc.dims)
+
+    def _dim_penalties(self) -> tuple[float, ...]:
+        """The sessions' load penalties: demand excess, and visits over the maximum per day."""
+        return tuple(self.pen_load if dim == "demand" else self.pen_visit for dim in self.enc.dims)
+
+    def set_penalty_factor(self, factor: float) -> None:
+        """Penalties = ``factor`` x the model's estimates; re-prices the current state."""
+        self._scale_penalties(factor)
+        dims = self._dim_penalties()
         for d, s in enumerate(self.sessions):
             if s is not None:
                 s.set_penalties(dims, self.pen_time)
