@@ -41,6 +41,7 @@ Default: PyVRP, measured in ``benchmarks/vrptw.py`` (see the module docstring th
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -316,10 +317,12 @@ def _build_pyvrp(problem: RoutingProblem, *, rescale_load: bool = True):  # noqa
 def slot_neighbours(problem: RoutingProblem) -> tuple[tuple[int, ...], ...] | None:
     """Slot-aware granular neighbourhood, or None when PyVRP's default is adequate.
 
-    A client's *slot* is the set of vehicle types whose time window overlaps its own. Clients of
-    different slots can never share a route, so the default (distance + wait-time proximity)
-    neighbourhood wastes its budget; we take for each client the nearest clients (by
-    ``cost[i, j] + cost[j, i]``) in each slot that it or one of its group alternatives lives in.
+    A client's *slot* is the set of vehicle types whose time window overlaps its own. Clients
+    whose slots share no vehicle type can never share a route, so the default (distance +
+    wait-time proximity) neighbourhood wastes its budget; we take for each client the nearest
+    clients (by ``cost[i, j] + cost[j, i]``) among those compatible with each slot that it or one
+    of its group alternatives lives in (a client whose window spans several days is compatible
+    with the clients of each of those days).
     """
     n = len(problem.clients)
     if n == 0 or (not problem.groups and len(problem.vehicle_types) == 1):
@@ -348,7 +351,9 @@ def slot_neighbours(problem: RoutingProblem) -> tuple[tuple[int, ...], ...] | No
             reach.append(tuple(sorted({int(slot[m]) for m in problem.groups[group_of[c]].clients})))
         else:
             reach.append((int(slot[c]),))
-    members = {s: np.nonzero(slot == s)[0] for s in range(len(sig_ids))}
+    rows = np.array([np.frombuffer(b, dtype=bool) for b in sig_ids], dtype=bool)
+    compat = (rows.astype(np.int64) @ rows.T.astype(np.int64)) > 0  # slots sharing a vehicle type
+    members = {s: np.nonzero(compat[s][slot])[0] for s in range(len(sig_ids))}
     buckets: dict[tuple[int, ...], list[int]] = {}
     for c in range(n):
         buckets.setdefault(reach[c], []).append(c)
@@ -360,6 +365,7 @@ def slot_neighbours(problem: RoutingProblem) -> tuple[tuple[int, ...], ...] | No
         per = K if len(rs) == 1 else max(8, K // len(rs))
         cols: list[np.ndarray] = []
         dcols: list[np.ndarray] = []
+        scols: list[np.ndarray] = []  # the reach slot each candidate was found through
         for s in rs:
             cand = members[s]
             if cand.size == 0:
@@ -372,29 +378,30 @@ def slot_neighbours(problem: RoutingProblem) -> tuple[tuple[int, ...], ...] | No
             dsub = np.take_along_axis(sub, part, axis=1)
             cols.append(cand[part])
             dcols.append(dsub)
+            scols.append(np.full(part.shape[1], s, dtype=np.int64))
         if not cols:
             continue
         allp = np.concatenate(cols, axis=1)
         alld = np.concatenate(dcols, axis=1)
-        slot_of = slot
+        alls = np.concatenate(scols)
         for r, c in enumerate(cs):
             u = inv[r]
-            p, d = allp[u], alld[u]
+            p, d, sl = allp[u], alld[u], alls
             g = group_of[c]
             keep = p != c
             if g >= 0:
                 keep &= group_of[p] != g
-            p, d = p[keep], d[keep]
+            p, d, sl = p[keep], d[keep], sl[keep]
             o = np.lexsort((p, d))
-            p = p[o]
-            # at most `per` per slot, nearest first
-            sl = slot_of[p]
+            p, sl = p[o], sl[o]
+            # at most `per` per reach slot, nearest first; a candidate once
             rank = np.zeros(p.size, dtype=np.int64)
             seen: dict[int, int] = {}
             for t, x in enumerate(sl.tolist()):
                 rank[t] = seen.get(x, 0)
                 seen[x] = rank[t] + 1
-            out[c] = tuple(int(x) for x in p[rank < per])
+            p = p[rank < per]
+            out[c] = tuple(int(x) for x in dict.fromkeys(p.tolist()))
     return tuple(out)
 
 
@@ -403,6 +410,7 @@ def _solve_pyvrp(
     descent_only: bool = False,
 ) -> RoutingResult:
     import pyvrp
+    from pyvrp.exceptions import PenaltyBoundWarning
     from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
     from pyvrp.PenaltyManager import PenaltyManager, PenaltyParams
     from pyvrp.search import (
@@ -453,7 +461,11 @@ def _solve_pyvrp(
         crits.append(MaxRuntime(float(stop.time_limit_s)))
     crit = crits[0] if len(crits) == 1 else MultipleCriteria(crits)
     algo = IteratedLocalSearch(data, pm, ls, init, IteratedLocalSearchParams())
-    res = algo.run(crit, collect_stats=False)
+    with warnings.catch_warnings():
+        # tight instances drive a penalty to its bound; the result's feasibility is checked
+        # (and reported) by the caller, the warning would only alarm planners
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        res = algo.run(crit, collect_stats=False)
     return _pyvrp_result(problem, res.best, int(res.num_iterations), float(res.runtime))
 
 

@@ -35,9 +35,10 @@ Method
    periodic VRP of the literature) and the backend is PyVRP, step 4 is replaced by the periodic
    large-neighbourhood search of :mod:`solvers.schedule.periodic` (remove customers with all
    their visits, reinsert each on its cheapest allowed pattern, one PyVRP descent per changed
-   day, simulated annealing; then a per-day PyVRP polish). On the Cordeau PVRP set at 60 s it
-   brought the mean gap to the best known values from 2.37 % to 1.60 %
-   (``python -m benchmarks.pvrp``).
+   day, simulated annealing; then PyVRP's iterated local search on the whole horizon, where a
+   customer visited once on any day of a range is one client free to change day). On the
+   Cordeau PVRP set at 60 s it brought the mean gap to the best known values from 2.37 % to
+   below 1 % (``python -m benchmarks.pvrp``; figures in ``benchmarks/RESULTS.md``).
 5. **Final exact pass.** Every route is timed exactly with breaks (:mod:`.timing`); a route that
    cannot be timed loses stops (least lateness first) until it can; then every visit still
    missing is inserted where the exact timing allows and its travel costs less than its prize;
