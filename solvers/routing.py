@@ -165,6 +165,7 @@ def solve_routing(
     stop: Stop,
     seed: int = 0,
     initial: tuple[RoutingRoute, ...] | None = None,
+    workers: int = 1,
 ) -> RoutingResult:
     """Solve a :class:`RoutingProblem` with one backend.
 
@@ -181,6 +182,11 @@ def solve_routing(
     initial:
         Optional warm start (routes need not be feasible for PyVRP; OR-Tools drops it if it
         cannot be restored).
+    workers:
+        PyVRP: independent searches with seeds ``seed, seed + 1, ...`` in that many processes
+        over the same budget; the best result is kept (feasible first, then cost; ties: the
+        lowest seed), so it still depends only on ``seed`` and the limits. Inside a daemonic
+        process (which may not start children) one search runs. OR-Tools ignores it.
 
     Returns
     -------
@@ -188,10 +194,26 @@ def solve_routing(
         ``status`` is ``FEASIBLE`` when every hard constraint holds, else ``INFEASIBLE``.
     """
     if backend == "pyvrp":
-        return _solve_pyvrp(problem, stop=stop, seed=seed, initial=initial)
+        import multiprocessing as mp
+
+        if workers <= 1 or mp.current_process().daemon:
+            return _solve_pyvrp(problem, stop=stop, seed=seed, initial=initial)
+        # fork: the children inherit the problem (no pickling of the matrices on the way in)
+        with mp.get_context("fork").Pool(int(workers)) as pool:
+            runs = pool.starmap(_solve_pyvrp_args, [(problem, stop, seed + k, initial) for k in range(int(workers))])
+        best = min(range(len(runs)), key=lambda k: (not runs[k].feasible, runs[k].cost, k))
+        res = runs[best]
+        return RoutingResult(status=res.status, cost=res.cost, routes=res.routes, unvisited=res.unvisited,
+                             stats=dict(res.stats, workers=len(runs), worker_best=best,
+                                        worker_costs=[r.cost for r in runs]))
     if backend == "ortools":
         return _solve_ortools(problem, stop=stop, initial=initial)
     raise ValueError(f"unknown routing backend {backend!r}; choose one of {BACKENDS}")
+
+
+def _solve_pyvrp_args(problem: RoutingProblem, stop: Stop, seed: int,
+                      initial: tuple[RoutingRoute, ...] | None) -> RoutingResult:
+    return _solve_pyvrp(problem, stop=stop, seed=seed, initial=initial)
 
 
 def improve_routes(

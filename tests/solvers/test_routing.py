@@ -151,3 +151,18 @@ def test_ortools_break_respected() -> None:
 def test_unknown_backend() -> None:
     with pytest.raises(ValueError):
         solve_routing(_tiny(1), backend="gurobi", stop=STOP)
+
+
+def test_pyvrp_workers_keep_best_seed() -> None:
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 1000, size=(61, 2))
+    clients = tuple(RoutingClient(location=i, demand=(int(rng.integers(1, 10)),)) for i in range(1, 61))
+    vt = RoutingVehicleType(start_depot=0, end_depot=0, count=12, capacity=(40,))
+    p = RoutingProblem(duration=_matrix(xy), clients=clients, vehicle_types=(vt,))
+    stop = Stop(time_limit_s=None, max_iterations=30)
+    single = [solve_routing(p, backend="pyvrp", stop=stop, seed=s) for s in (5, 6)]
+    both = solve_routing(p, backend="pyvrp", stop=stop, seed=5, workers=2)
+    k = min((0, 1), key=lambda j: (not single[j].feasible, single[j].cost, j))
+    assert both.routes == single[k].routes and both.cost == single[k].cost
+    assert both.stats["workers"] == 2 and both.stats["worker_costs"] == [r.cost for r in single]
+    assert both.cost == min(r.cost for r in single if r.feasible)
