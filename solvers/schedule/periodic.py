@@ -590,7 +590,7 @@ def horizon_encoding(m: _Model, enc: _Encoder, sol: _Sol) -> tuple[_Encoding, tu
     days like between routes; every other customer has one client per day of its pattern,
     fixed to that day. Exact on the periodic path, where opening hours cover the shifts.
     """
-    from solvers.schedule.solver import _Encoding
+    from solvers.schedule.solver import _Encoding, _to_routes
 
     clients: list[RoutingClient] = []
     copies: list[tuple[int, int]] = []
@@ -618,13 +618,7 @@ def horizon_encoding(m: _Model, enc: _Encoder, sol: _Sol) -> tuple[_Encoding, tu
     prob = RoutingProblem(duration=m.dur, cost=m.cost, clients=tuple(clients),
                           vehicle_types=tuple(enc.vehicle_types(True)), num_neighbours=NEIGHBOURS)
     e = _Encoding(problem=prob, copies=copies, index=index, vtypes=enc.vtypes)
-    tmap = {(v, d): t for t, (d, vs) in enumerate(enc.vtypes) for v in vs}
-    init = []
-    for key in sorted(sol.routes):
-        idx = [index[(c, key[1])] for c in sol.routes[key] if (c, key[1]) in index]
-        if idx and key in tmap:
-            init.append(RoutingRoute(vehicle_type=tmap[key], clients=tuple(idx)))
-    return e, tuple(init)
+    return e, _to_routes(e, sol)  # a day-free client is indexed under each day of its span
 
 
 def _horizon_ils(m: _Model, enc: _Encoder, sol: _Sol, *, seconds: float | None, iterations: int | None,
