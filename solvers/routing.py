@@ -41,8 +41,9 @@ Default: PyVRP, measured in ``benchmarks/vrptw.py`` (see the module docstring th
 
 from __future__ import annotations
 
+import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -52,6 +53,9 @@ BACKENDS = ("pyvrp", "ortools")
 DEFAULT_BACKEND = "pyvrp"
 BIG_TIME = 10**15
 """Cap for times and matrix entries handed to a backend (unreachable pairs become this)."""
+# fleet-reduction phase of the second PyVRP search (see _solve_pyvrp_fleet)
+FLEET_SPLIT = 0.2
+FLEET_SLACK = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,8 +189,9 @@ def solve_routing(
     workers:
         PyVRP: independent searches with seeds ``seed, seed + 1, ...`` in that many processes
         over the same budget; the best result is kept (feasible first, then cost; ties: the
-        lowest seed), so it still depends only on ``seed`` and the limits. Inside a daemonic
-        process (which may not start children) one search runs. OR-Tools ignores it.
+        lowest seed), so it still depends only on ``seed`` and the limits. The second search
+        tries one route fewer when the loads are tight (:func:`_solve_pyvrp_fleet`). Inside a
+        daemonic process (which may not start children) one search runs. OR-Tools ignores it.
 
     Returns
     -------
@@ -200,7 +205,8 @@ def solve_routing(
             return _solve_pyvrp(problem, stop=stop, seed=seed, initial=initial)
         # fork: the children inherit the problem (no pickling of the matrices on the way in)
         with mp.get_context("fork").Pool(int(workers)) as pool:
-            runs = pool.starmap(_solve_pyvrp_args, [(problem, stop, seed + k, initial) for k in range(int(workers))])
+            runs = pool.starmap(_solve_pyvrp_args, [(problem, stop, seed + k, initial, k == 1)
+                                                    for k in range(int(workers))])
         best = min(range(len(runs)), key=lambda k: (not runs[k].feasible, runs[k].cost, k))
         res = runs[best]
         return RoutingResult(status=res.status, cost=res.cost, routes=res.routes, unvisited=res.unvisited,
@@ -212,8 +218,70 @@ def solve_routing(
 
 
 def _solve_pyvrp_args(problem: RoutingProblem, stop: Stop, seed: int,
-                      initial: tuple[RoutingRoute, ...] | None) -> RoutingResult:
+                      initial: tuple[RoutingRoute, ...] | None, fleet_phase: bool = False) -> RoutingResult:
+    if fleet_phase:
+        return _solve_pyvrp_fleet(problem, stop=stop, seed=seed, initial=initial)
     return _solve_pyvrp(problem, stop=stop, seed=seed, initial=initial)
+
+
+def capacity_bound(problem: RoutingProblem) -> int | None:
+    """Fewest routes any solution needs by load alone (``max_r ceil(sum demand_r / capacity_r)``)
+    when every client is required, there is one vehicle type and it has a capacity; else None."""
+    if len(problem.vehicle_types) != 1 or problem.groups or not problem.clients:
+        return None
+    vt = problem.vehicle_types[0]
+    if not vt.capacity or not all(c.required for c in problem.clients):
+        return None
+    need = 0
+    for r, cap in enumerate(vt.capacity):
+        if cap <= 0:
+            return None
+        need = max(need, -(-sum(int(c.demand[r]) for c in problem.clients) // int(cap)))
+    return need
+
+
+def _solve_pyvrp_fleet(problem: RoutingProblem, *, stop: Stop, seed: int,
+                       initial: tuple[RoutingRoute, ...] | None) -> RoutingResult:
+    """PyVRP with a fleet-reduction phase (the second search of :func:`solve_routing`).
+
+    The search runs for ``FLEET_SPLIT`` of the budget; when its best uses ``R`` routes with
+    ``R - 1 >= capacity_bound`` and ``R - capacity_bound <= FLEET_SLACK`` (the loads are so tight
+    that a route may be avoidable), the rest of the budget goes to the same problem with ``R - 1``
+    vehicles, from a fresh start; the cheaper feasible result is kept. Otherwise the search
+    continues from its best for the rest of the budget. A route saved is a depot round trip
+    saved, which the iterated local search rarely finds by itself: on X-n176-k26 (26 routes by
+    capacity) PyVRP keeps 27 routes at 10 s, 1.5 % above the best known. Measured there (one
+    process, 10 s, seeds 1/2): the reduced fleet from a fresh start 48381/48245, warm-started
+    from the best without its least-loaded route 48936/48758; a first phase of 10 % (1 s) often
+    ended with 28 routes, hence 20 % and a slack of 2.
+    """
+    lb = capacity_bound(problem)
+    if lb is None:
+        return _solve_pyvrp(problem, stop=stop, seed=seed, initial=initial)
+    t_a = None if stop.time_limit_s is None else stop.time_limit_s * FLEET_SPLIT
+    it_a = None if stop.max_iterations is None else max(int(stop.max_iterations * FLEET_SPLIT), 1)
+    t0 = time.perf_counter()
+    a = _solve_pyvrp(problem, stop=Stop(time_limit_s=t_a, max_iterations=it_a), seed=seed, initial=initial)
+    rest_t = None if stop.time_limit_s is None else max(stop.time_limit_s - (time.perf_counter() - t0), 0.01)
+    rest_it = None if stop.max_iterations is None else max(stop.max_iterations - it_a, 1)
+    rest = Stop(time_limit_s=rest_t, max_iterations=rest_it)
+    n_routes = sum(1 for r in a.routes if r.clients)
+    fleet = {"fleet_bound": lb, "fleet_routes": n_routes, "fleet_reduced": False}
+    if not a.feasible or n_routes - 1 < lb or n_routes - lb > FLEET_SLACK:
+        b = _solve_pyvrp(problem, stop=rest, seed=seed + 7919, initial=a.routes or initial)
+        best = b if (b.feasible, -b.cost) >= (a.feasible, -a.cost) else a
+    else:
+        vt = problem.vehicle_types[0]
+        small = replace(problem, vehicle_types=(replace(vt, count=n_routes - 1),))
+        b = _solve_pyvrp(small, stop=rest, seed=seed + 7919, initial=None)
+        fleet["fleet_tried"] = n_routes - 1
+        if b.feasible and b.cost < a.cost:
+            best, fleet["fleet_reduced"] = b, True
+        else:
+            best = a
+    its = int(a.stats.get("iterations", 0)) + int(b.stats.get("iterations", 0))
+    return RoutingResult(status=best.status, cost=best.cost, routes=best.routes, unvisited=best.unvisited,
+                         stats=dict(best.stats, iterations=its, runtime_s=time.perf_counter() - t0, **fleet))
 
 
 def improve_routes(

@@ -14,6 +14,8 @@ from solvers.routing import (
     RoutingProblem,
     RoutingResult,
     RoutingVehicleType,
+    _solve_pyvrp_fleet,
+    capacity_bound,
     improve_routes,
     route_cost,
     solve_routing,
@@ -160,9 +162,79 @@ def test_pyvrp_workers_keep_best_seed() -> None:
     vt = RoutingVehicleType(start_depot=0, end_depot=0, count=12, capacity=(40,))
     p = RoutingProblem(duration=_matrix(xy), clients=clients, vehicle_types=(vt,))
     stop = Stop(time_limit_s=None, max_iterations=30)
-    single = [solve_routing(p, backend="pyvrp", stop=stop, seed=s) for s in (5, 6)]
+    # the second search is the one with the fleet-reduction phase
+    single = [solve_routing(p, backend="pyvrp", stop=stop, seed=5), _solve_pyvrp_fleet(p, stop=stop, seed=6, initial=None)]
     both = solve_routing(p, backend="pyvrp", stop=stop, seed=5, workers=2)
     k = min((0, 1), key=lambda j: (not single[j].feasible, single[j].cost, j))
     assert both.routes == single[k].routes and both.cost == single[k].cost
     assert both.stats["workers"] == 2 and both.stats["worker_costs"] == [r.cost for r in single]
     assert both.cost == min(r.cost for r in single if r.feasible)
+
+
+def test_capacity_bound() -> None:
+    d = np.zeros((4, 4), dtype=np.int64)
+    cl = tuple(RoutingClient(location=i, demand=(7, 1)) for i in (1, 2, 3))
+    vt = RoutingVehicleType(start_depot=0, end_depot=0, count=5, capacity=(10, 2))
+    assert capacity_bound(RoutingProblem(duration=d, clients=cl, vehicle_types=(vt,))) == 3  # 21 / 10 -> 3
+    assert capacity_bound(RoutingProblem(duration=d, clients=cl, vehicle_types=(
+        RoutingVehicleType(start_depot=0, end_depot=0, count=5, capacity=(30, 1)),))) == 3  # 3 / 1
+    # no bound: no capacity, two vehicle types, optional clients
+    free = tuple(RoutingClient(location=i) for i in (1, 2, 3))
+    assert capacity_bound(RoutingProblem(duration=d, clients=free, vehicle_types=(
+        RoutingVehicleType(start_depot=0, end_depot=0, count=5),))) is None
+    assert capacity_bound(RoutingProblem(duration=d, clients=cl, vehicle_types=(vt, vt))) is None
+    opt = cl[:2] + (RoutingClient(location=3, demand=(7, 1), required=False, prize=5),)
+    assert capacity_bound(RoutingProblem(duration=d, clients=opt, vehicle_types=(vt,))) is None
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Record (vehicles, warm start given) of every PyVRP search the fleet phase runs."""
+    import solvers.routing as routing
+
+    calls: list[tuple[int, bool]] = []
+    real = routing._solve_pyvrp
+
+    def spy(problem, **kw):  # noqa: ANN001, ANN003, ANN202
+        calls.append((problem.vehicle_types[0].count, kw.get("initial") is not None))
+        return real(problem, **kw)
+
+    monkeypatch.setattr(routing, "_solve_pyvrp", spy)
+    return calls
+
+
+def test_fleet_phase_tries_one_route_fewer_when_loads_are_tight(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1000, size=(41, 2))
+    clients = tuple(RoutingClient(location=i, demand=(int(rng.integers(5, 15)),)) for i in range(1, 41))
+    cap = -(-sum(c.demand[0] for c in clients) // 4) + 2  # 4 routes by load, almost no slack
+    p = RoutingProblem(duration=_matrix(xy), clients=clients,
+                       vehicle_types=(RoutingVehicleType(start_depot=0, end_depot=0, count=10, capacity=(cap,)),))
+    assert capacity_bound(p) == 4
+    calls = _spy(monkeypatch)
+    stop = Stop(time_limit_s=None, max_iterations=200)
+    res = _solve_pyvrp_fleet(p, stop=stop, seed=1, initial=None)
+    st = res.stats
+    assert res.feasible and st["fleet_bound"] == 4 and calls[0] == (10, False)
+    if 4 < st["fleet_routes"] <= 4 + 2:  # tight: the rest of the budget with one vehicle fewer, fresh start
+        assert calls[1] == (st["fleet_routes"] - 1, False) and st["fleet_tried"] == st["fleet_routes"] - 1
+    else:
+        assert calls[1] == (10, True)
+    assert len([r for r in res.routes if r.clients]) <= st["fleet_routes"]
+    assert not st["fleet_reduced"] or len([r for r in res.routes if r.clients]) == st["fleet_tried"]
+    again = _solve_pyvrp_fleet(p, stop=stop, seed=1, initial=None)
+    assert again.routes == res.routes and again.cost == res.cost
+
+
+def test_fleet_phase_continues_when_loads_are_loose(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 100, size=(21, 2))
+    # time windows force many routes; capacity alone would allow one
+    clients = tuple(RoutingClient(location=i, demand=(1,), tw_early=100, tw_late=160,
+                                  service_s=10) for i in range(1, 21))
+    p = RoutingProblem(duration=_matrix(xy), clients=clients, vehicle_types=(RoutingVehicleType(
+        start_depot=0, end_depot=0, count=20, capacity=(100,), tw_early=0, tw_late=1800),))
+    assert capacity_bound(p) == 1
+    calls = _spy(monkeypatch)
+    res = _solve_pyvrp_fleet(p, stop=Stop(time_limit_s=None, max_iterations=100), seed=2, initial=None)
+    assert res.feasible and res.stats["fleet_routes"] > 1 + 2 and not res.stats["fleet_reduced"]
+    assert calls == [(20, False), (20, True)]  # the search goes on from its best with the whole fleet
