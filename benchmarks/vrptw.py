@@ -10,7 +10,8 @@ Protocol
 Every instance is solved once per backend through :func:`solvers.routing.solve_routing` with the
 same :class:`~solvers.common.Stop` (wall-clock ``--time-limit`` per instance, seed 1). PyVRP runs
 ``--workers`` independent searches (seeds 1, 2, ...) in as many processes, default 2 = the cores of
-the reference machine, and keeps the best; OR-Tools is single-threaded.
+the reference machine, and keeps the best (the second search tries one route fewer when the loads
+are tight: :func:`solvers.routing._solve_pyvrp_fleet`); OR-Tools is single-threaded.
 Instances are read in place from ``../shared/benchmarks``; each solution is re-evaluated here
 from the coordinates (every client once, capacity, time windows) and its cost recomputed.
 
