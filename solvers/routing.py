@@ -29,7 +29,9 @@ Backends
     deterministic for a given seed. When clients fall into several time "slots" (e.g. the day
     copies of the calendar solver) or groups are present, a slot-aware granular neighbourhood is
     used: each client's neighbours are the nearest clients in every slot that the client or one of
-    its group alternatives can be served in.
+    its group alternatives can be served in. With ``workers > 1`` the searches run in parallel
+    processes; the second one tries a fleet of one route fewer when the loads are tight
+    (:func:`_solve_pyvrp_fleet`).
 ``"ortools"``
     OR-Tools 9.15 routing, first solution ``PARALLEL_CHEAPEST_INSERTION`` with time windows
     (``PATH_CHEAPEST_ARC`` without), guided local search. An
