@@ -8,7 +8,7 @@ Usage::
 
 **Batch.** A synthetic province of ``--regions`` regions with ``--retailers`` retailers in all
 (``planner.generate.generate_region`` per region, a county with its own road network, about 200
-retailers per manager) is planned with :func:`planner.batch.run_batch` on a Dask
+retailers per manager) is planned with :func:`planner.workflows.batch.run_batch` on a Dask
 ``LocalCluster`` of 1 and 2 worker processes (one thread each), each into a fresh folder. Measured:
 wall time (cluster start included), peak memory (the sum of the worker processes' RSS, sampled
 every 0.5 s with psutil, and the driver's RSS) and every task's time (the whole pipeline of
@@ -22,7 +22,7 @@ and summary writes). It assumes 16 real cores and memory for 16 workers (peak RS
 
 **Re-zoning.** A city (``generate_region(n_retailers=--city, n_managers=--city/250,
 kind="city")``) gets a first plan; next quarter's data has about 3 % new retailers, 2 % closed,
-5 % class changes, two managers leaving and two joining (:func:`planner.rezone.simulate_quarter`).
+5 % class changes, two managers leaving and two joining (:func:`planner.generate.simulate_quarter`).
 It is re-zoned at each budget of ``--budgets`` (the balance-disruption curve, plus the plan
 designed from scratch for reference). Reported per budget: the share moved for rebalancing
 (the budget measure), forced moves, all moves, imbalance of the territory design's workload
@@ -120,7 +120,7 @@ def run_province(scenarios: list[Path], work: Path, workers: int) -> dict:
 
     from distributed import Client, LocalCluster
 
-    from planner.batch import run_batch
+    from planner.workflows.batch import run_batch
 
     out = work / f"batch-{workers}w"
     if out.exists():
@@ -162,10 +162,10 @@ def run_province(scenarios: list[Path], work: Path, workers: int) -> dict:
 
 def run_city(work: Path, n: int, budgets: list[float], *, schedule: str, territory_s: float, schedule_s: float,
              seed: int = 7) -> dict:
-    from planner.generate import generate_region
-    from planner.rezone import rezone, simulate_quarter
-    from planner.run import run_scenario
-    from planner.scenario import load_scenario
+    from planner.config.scenario import load_scenario
+    from planner.generate import generate_region, simulate_quarter
+    from planner.workflows.rezone import rezone
+    from planner.workflows.run import run_scenario
 
     city = work / f"city-{n}"
     q1 = city / "q1"

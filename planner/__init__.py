@@ -1,3 +1,12 @@
-"""The planner application: scenarios, data, travel times, plans, validation, reports, CLI."""
+"""The planner application around the engine (``solvers``); the data flows through its
+packages in this order:
+
+``config`` (the scenario) -> ``inputs`` (the user's files) -> ``travel`` (travel times) ->
+``design`` (horizon, workload, territories, calendars: engine problems and their solutions) ->
+``plan`` (plan tables, KPIs, the plan folder and store) -> ``validate`` (the independent second
+opinion) -> ``report`` (HTML, Excel) -> ``workflows`` (run, rezone, frontier, batch) -> ``cli``.
+``errors`` holds the user-facing exception family and progress hooks; ``generate`` makes
+synthetic regions in the same formats.
+"""
 
 __version__ = "0.1.0"

@@ -1,7 +1,14 @@
-"""User-facing errors: one exception family, each carrying every problem found at once."""
+"""How the application speaks to its user: one exception family, each error carrying every
+problem found at once (file, row, field, YAML line), and the progress hooks long jobs report to
+(the CLI draws them as progress bars and warnings; the default does nothing).
+
+Imports nothing from the planner or the engine.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -84,3 +91,18 @@ class ProblemCollector:
         if self.problems:
             n = len(self.problems)
             raise exc(f"{message} ({n} problem{'s' if n != 1 else ''})", self.problems)
+
+
+class Progress:
+    """Progress reporting hooks; the CLI passes a rich-based implementation, tests the default."""
+
+    def step(self, message: str) -> None:  # a phase starts
+        pass
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: int) -> Iterator[Callable[..., None]]:
+        """A bounded task: the context yields ``advance(n=1)``."""
+        yield lambda n=1: None
+
+    def warn(self, message: str) -> None:
+        pass

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.coords import LocalProjection
-from planner.errors import PlannerError
+from planner.errors import PlanExistsError, PlannerError
+from planner.inputs.coords import LocalProjection
 
 CENTRE_LONLAT = (112.95, 28.20)  # an arbitrary inland location (synthetic data)
 
@@ -328,3 +328,69 @@ solver:
 output:
   folder: plans
 """
+
+
+# --- next quarter's data (demos, tests, benchmarks) ----------------------------------------------
+
+def simulate_quarter(src: Path, dst: Path, *, seed: int = 1, new_share: float = 0.03, closed_share: float = 0.02,
+                     class_change_share: float = 0.05, leave: int = 1, join: int = 1,
+                     previous_plan: Path | None = None) -> Path:
+    """Copy a region folder (``scenario.yaml``, ``retailers.csv``, ``managers.csv`` and the other
+    files) to ``dst`` with next quarter's changes: new retailers near existing ones, closed
+    retailers, class changes (one step up or down), ``leave`` managers removed and ``join``
+    managers added (based near a random retailer, in an existing team). ``current_manager``
+    becomes the previous plan's manager when ``previous_plan`` is given (the assignment in force),
+    and is cleared for the retailers of managers who left and for new retailers. Returns the new
+    scenario path."""
+    import shutil
+
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and any(dst.iterdir()):
+        raise PlanExistsError(f"{dst} already exists and is not empty")
+    rng = np.random.default_rng(seed)
+    shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("plans", ".*"))
+    r = pd.read_csv(dst / "retailers.csv", dtype=str, keep_default_na=False)
+    m = pd.read_csv(dst / "managers.csv", dtype=str, keep_default_na=False)
+    n = len(r)
+    if previous_plan is not None and "current_manager" in r.columns:
+        a = pd.read_csv(Path(previous_plan) / "assignments.csv", dtype=str, keep_default_na=False)
+        owner = dict(zip(a["retailer_id"], a["manager_id"], strict=True))
+        r["current_manager"] = [owner.get(x, c) for x, c in zip(r["retailer_id"], r["current_manager"], strict=True)]
+    classes = sorted(r["class"].unique())
+    ch = rng.random(n) < class_change_share
+    for i in np.flatnonzero(ch):
+        j = classes.index(r.at[i, "class"]) + (1 if rng.random() < 0.5 else -1)
+        r.at[i, "class"] = classes[min(max(j, 0), len(classes) - 1)] if len(classes) > 1 else r.at[i, "class"]
+    closed = rng.random(n) < closed_share
+    k_new = int(round(new_share * n))
+    base = r.iloc[rng.choice(n, size=k_new)].copy() if k_new else r.iloc[:0].copy()
+    lon = base["lon"].astype(float).to_numpy() + rng.normal(0, 0.002, k_new)
+    lat = base["lat"].astype(float).to_numpy() + rng.normal(0, 0.002, k_new)
+    base["lon"], base["lat"] = np.round(lon, 6).astype(str), np.round(lat, 6).astype(str)
+    base["retailer_id"] = [f"N{seed:02d}{k + 1:05d}" for k in range(k_new)]
+    if "name" in base.columns:
+        base["name"] = [f"New retailer {k + 1}" for k in range(k_new)]
+    base["class"] = rng.choice(classes, size=k_new) if k_new else []
+    if "current_manager" in base.columns:
+        base["current_manager"] = ""
+    r = pd.concat([r[~closed], base], ignore_index=True)
+    leaving = sorted(rng.choice(m["manager_id"].to_numpy(), size=min(leave, len(m) - 1), replace=False).tolist()) \
+        if leave else []
+    m = m[~m["manager_id"].isin(leaving)].reset_index(drop=True)
+    if "current_manager" in r.columns:
+        r.loc[r["current_manager"].isin(leaving), "current_manager"] = ""
+    rows = []
+    for k in range(join):
+        at = r.iloc[int(rng.integers(len(r)))]
+        row = {c: "" for c in m.columns}
+        row.update({"manager_id": f"J{seed:02d}{k + 1:02d}", "lon": f"{float(at['lon']) + rng.normal(0, 0.003):.6f}",
+                    "lat": f"{float(at['lat']) + rng.normal(0, 0.003):.6f}",
+                    "team": str(m["team"].iloc[int(rng.integers(len(m)))]) if "team" in m.columns else "T1"})
+        if "name" in m.columns:
+            row["name"] = f"New manager {k + 1}"
+        rows.append(row)
+    if rows:
+        m = pd.concat([m, pd.DataFrame(rows)], ignore_index=True)
+    r.to_csv(dst / "retailers.csv", index=False, encoding="utf-8")
+    m.to_csv(dst / "managers.csv", index=False, encoding="utf-8")
+    return dst / "scenario.yaml"

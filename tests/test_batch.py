@@ -15,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from planner.batch import (
+from planner.config.scenario import load_scenario, parse_scenario
+from planner.errors import DataError
+from planner.inputs.dataset import load_dataset
+from planner.validate import validate_folder
+from planner.workflows.batch import (
     LOCK_NAME,
     SUMMARY_COLUMNS,
     BatchError,
@@ -26,10 +30,6 @@ from planner.batch import (
     region_scenario,
     run_batch,
 )
-from planner.datasets import load_dataset
-from planner.errors import DataError
-from planner.scenario import load_scenario, parse_scenario
-from planner.validate import validate_folder
 
 SCENARIO = """\
 name: province

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from planner.config.scenario import load_scenario
 from planner.report.compare import write_comparison
-from planner.run import run_scenario
-from planner.scenario import load_scenario
+from planner.workflows.run import run_scenario
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
                  if p and Path(p).exists()), None)

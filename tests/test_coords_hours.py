@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.coords import (
+from planner.inputs.coords import (
     LocalProjection,
     bd09_to_wgs84,
     gcj02_to_wgs84,
@@ -15,7 +15,7 @@ from planner.coords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from planner.hours import format_opening_hours, parse_opening_hours
+from planner.inputs.hours import format_opening_hours, parse_opening_hours
 
 
 def test_gcj02_known_offset_in_beijing():

@@ -8,10 +8,10 @@ import pytest
 from conftest import BASE_SCENARIO, MANAGERS, RETAILERS, write_scenario
 from shapely.geometry import Point, box
 
-from planner.coords import wgs84_to_bd09, wgs84_to_gcj02
-from planner.datasets import load_dataset
+from planner.config.scenario import load_scenario
 from planner.errors import DataError
-from planner.scenario import load_scenario
+from planner.inputs.coords import wgs84_to_bd09, wgs84_to_gcj02
+from planner.inputs.dataset import load_dataset
 
 
 def load(path):

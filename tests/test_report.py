@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.config.scenario import load_scenario
 from planner.report import Locale, load_view, plan_report_files
 from planner.report.geo import encode_coords
 from planner.report.svg import nice_ticks
-from planner.run import run_scenario
-from planner.scenario import load_scenario
+from planner.workflows.run import run_scenario
 
 runner = CliRunner()
 
@@ -303,7 +303,7 @@ def test_helpers():
 
 def test_a_failing_report_never_loses_the_plan(small_region, tmp_path, monkeypatch):
     import planner.report as report
-    from planner.run import Progress
+    from planner.errors import Progress
 
     def boom(*a, **k):
         (Path(a[0]) / "report.html").write_text("half")

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.run import run_scenario
-from planner.scenario import load_scenario
+from planner.config.scenario import load_scenario
+from planner.workflows.run import run_scenario
 
 runner = CliRunner()
 

@@ -12,15 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.rezone import (
-    MOVE_COLUMNS,
-    REASONS,
-    parse_share,
-    previous_weekdays,
-    read_previous,
-)
-from planner.run import run_scenario
-from planner.scenario import load_scenario
+from planner.config.scenario import load_scenario
+from planner.design.rezone import previous_weekdays
+from planner.plan.moves import MOVE_COLUMNS, REASONS
+from planner.workflows.rezone import parse_share, read_previous
+from planner.workflows.run import run_scenario
 
 LEAVING = "M002"
 JOINING = "J01"
@@ -33,7 +29,7 @@ def _run(*args: str):
 def _boundary_retailer(scenario_dir: Path, owner: dict[str, str], *, exclude: set[str], skip: set[str]
                        ) -> tuple[str, str]:
     """A retailer next to another manager's territory (Delaunay neighbours), and that manager."""
-    from planner.run import adjacency, prepare
+    from planner.design.context import adjacency, prepare
 
     ctx = prepare(load_scenario(scenario_dir / "scenario.yaml"))
     rid = ctx.ds.retailers["retailer_id"].tolist()
@@ -282,8 +278,8 @@ def test_parse_share():
 
 
 def test_simulate_quarter(quarter, tmp_path):
-    from planner.datasets import load_dataset
-    from planner.rezone import simulate_quarter
+    from planner.generate import simulate_quarter
+    from planner.inputs.dataset import load_dataset
 
     src = quarter["prev"].parent / "q1"
     s = simulate_quarter(src, tmp_path / "q", seed=5, new_share=0.05, closed_share=0.05, class_change_share=0.1,
@@ -299,7 +295,7 @@ def test_simulate_quarter(quarter, tmp_path):
 
 
 def test_grow_territory_starts_where_no_territory_is_cut():
-    from planner.rezone import grow_territory
+    from planner.design.rezone import grow_territory
 
     nbrs = [[1], [0, 2], [1, 3], [2, 4], [3]]  # a line 0-1-2-3-4, all in territory 0
     owner = np.zeros(5, dtype=np.int64)
@@ -310,7 +306,7 @@ def test_grow_territory_starts_where_no_territory_is_cut():
 
 
 def test_place_free_shares_a_dissolved_territory_by_load():
-    from planner.rezone import place_free
+    from planner.design.rezone import place_free
 
     # a star: free centre 0 joined to 1..4; 1, 2 in territory 0 (heavy), 3, 4 in territory 1;
     # free leaves 5, 6 hang off the centre

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from planner.run import run_scenario
-from planner.scenario import load_scenario
+from planner.config.scenario import load_scenario
+from planner.workflows.run import run_scenario
 
 
 def _scenario(region, extra: str = "", schedule: str = "greedy"):
@@ -35,7 +35,7 @@ def test_market_plan_balanced_contiguous_and_locked(small_region, tmp_path):
     assert k["global"]["non_contiguous_territories"] == 0
     # the designed measure (service + access time) is balanced within the scenario's 3 % on every level
     assert all(not lv["violations"] for lv in k["solver"]["territories"]["levels"]), k["solver"]["territories"]
-    from planner.run import prepare
+    from planner.design.context import prepare
 
     ctx = prepare(load_scenario(s))
     w = pd.Series(ctx.work.total_s, index=r["retailer_id"]).loc[a.index].groupby(a["manager_id"]).sum()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import BASE_SCENARIO, write_scenario
 
+from planner.config.scenario import format_clock, load_scenario, parse_clock
 from planner.errors import ScenarioError
-from planner.scenario import format_clock, load_scenario, parse_clock
 
 
 def test_valid_scenario_loads_with_defaults(tiny):

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.errors import PlanExistsError, PlannerError
-from planner.store import is_sealed, list_plans, seal, write_folder
+from planner.plan.files import write_folder
+from planner.plan.store import is_sealed, list_plans, seal
 
 runner = CliRunner()
 

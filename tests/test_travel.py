@@ -9,14 +9,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from planner.coords import LocalProjection
-from planner.travel import (
-    StraightLineTravel,
-    build_travel,
-    read_graphml,
-    read_osm_pbf,
-    read_road_network,
-)
+from planner.inputs.coords import LocalProjection
+from planner.travel.model import build_travel
+from planner.travel.network import read_graphml, read_osm_pbf, read_road_network
+from planner.travel.oracles import StraightLineTravel
 from solvers.common import UNREACHABLE
 
 ROOT = Path(__file__).resolve().parents[1]

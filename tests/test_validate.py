@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner.config.scenario import load_scenario
 from planner.generate import generate_region
-from planner.run import run_scenario
-from planner.scenario import load_scenario
 from planner.validate import validate_folder
+from planner.workflows.run import run_scenario
 
 
 def _fast_scenario(folder: Path, seed: int) -> Path:

@@ -9,6 +9,10 @@
 * :func:`planner.report.compare.write_comparison` compares plans (``planner compare``).
 
 Languages: ``en`` (default) and ``zh``.
+
+Owns: ``model`` (what a report shows of a plan), ``html``, ``xlsx``, ``compare``, ``format``,
+``svg`` and ``plots`` (charts), ``geo`` (compact coordinates), ``i18n``. Reads plan folders and
+inputs; never imports the engine, the design, the validator or the workflows.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ def reports_for_run(tmp: Path, *, ctx, lang: str, label: str, warn=None) -> list
 def write_report_folder(plan_dir: Path, out: Path, *, lang: str = "en", frontier: Path | None = None) -> Path:
     """Re-make the reports of the plan in ``plan_dir`` into the new folder ``out`` (atomically)."""
     from planner.errors import PlannerError
-    from planner.store import write_folder
+    from planner.plan.files import write_folder
 
     check_lang(lang)
     fr = None

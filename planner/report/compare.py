@@ -23,11 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
+import planner.report.svg as svg
 from planner.errors import PlannerError
-from planner.report import svg
-from planner.report.geo import encode_geometry
-from planner.report.html import (
-    JS_LABELS,
+from planner.report.format import (
     direction,
     fmt_delta,
     fmt_value,
@@ -36,11 +34,11 @@ from planner.report.html import (
     kpi_value,
     manager_colors,
     method_text,
-    page,
     td_num,
     validation_badge,
-    version,
 )
+from planner.report.geo import encode_geometry
+from planner.report.html import JS_LABELS, page, version
 from planner.report.i18n import Locale
 from planner.report.model import PlanView, load_view, retailer_facts
 from planner.report.xlsx import Book, Col
@@ -420,7 +418,7 @@ def render_compare_xlsx(cmp: Comparison, *, lang: str = "en") -> bytes:
 
 def write_comparison(plan_dirs: list[Path], out: Path, *, lang: str = "en", labels: list[str] | None = None) -> Path:
     """Compare plan folders and write ``compare.html`` and ``compare.xlsx`` into the new folder ``out``."""
-    from planner.store import write_folder
+    from planner.plan.files import write_folder
 
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

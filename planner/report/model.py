@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.plan import Plan, read_plan
+from planner.plan.model import Plan, read_plan
 
 RETAILER_COLUMNS = ["retailer_id", "name", "class", "tier", "lon", "lat"]
 
@@ -111,7 +111,7 @@ def class_info(scenario) -> tuple[dict[str, dict], list[str]]:
 
 
 def _scenario_of(plan: Plan):
-    from planner.scenario import parse_scenario
+    from planner.config.scenario import parse_scenario
 
     if plan.scenario_text is None:
         return None
@@ -123,7 +123,7 @@ def _scenario_of(plan: Plan):
 
 
 def _retailers_from_inputs(loaded) -> pd.DataFrame:
-    from planner.datasets import load_dataset
+    from planner.inputs.dataset import load_dataset
 
     ds = load_dataset(loaded)
     return ds.retailers[RETAILER_COLUMNS].copy()
@@ -174,7 +174,7 @@ def _retailers_from_workbook(path: Path) -> pd.DataFrame | None:
 
 def find_retailers(folder: Path, plan: Plan, loaded) -> tuple[pd.DataFrame, list[str]]:
     """Retailer details of a plan folder and notes (i18n keys) on where they came from."""
-    from planner.datasets import file_sha256
+    from planner.inputs.tables import file_sha256
 
     inputs = plan.manifest.get("inputs", {})
     paths = [Path(i.get("path", "")) for i in inputs.values()]
@@ -219,7 +219,7 @@ def plan_label(folder: Path) -> str:
 
 def view_from_plan(plan: Plan, *, label: str, scenario=None, retailers: pd.DataFrame | None = None,
                    folder: Path | None = None, notes: list[str] | None = None) -> PlanView:
-    """A :class:`PlanView` of an in-memory plan (``scenario`` is a :class:`planner.scenario.Scenario`)."""
+    """A :class:`PlanView` of an in-memory plan (``scenario`` is a :class:`planner.config.scenario.Scenario`)."""
     v = PlanView(plan=plan, label=label, folder=folder, notes=list(notes or []))
     if retailers is not None:
         v.retailers = retailers[[c for c in RETAILER_COLUMNS if c in retailers.columns]].copy()

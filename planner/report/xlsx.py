@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.report.html import is_num, kpi_keys, kpi_value, method_text
+from planner.report.format import is_num, kpi_keys, kpi_value, method_text
 from planner.report.i18n import Locale
 from planner.report.model import PlanView, retailer_facts
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.plan import Plan
+from planner.plan.model import Plan
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -198,3 +198,29 @@ def comparison(plan_kpis: dict, base_kpis: dict) -> dict:
         out[k] = {"plan": p, "baseline": b,
                   "delta": (p - b) if isinstance(p, (int, float)) and isinstance(b, (int, float)) else None}
     return out
+
+
+def solver_section(terr, calendars: dict, *, schedule_method: str, schedule_runtime_s: float) -> dict:
+    """``kpis.json`` -> ``solver``: how the plan was solved, in the documented format of
+    ``kpis.schema.json`` (not the engine's internal statistics)::
+
+        {"territories": {"method", "levels": [{"level", "units", "territories", "status",
+                                                "objective", "violations", "runtime_s"}],
+                         "assigned_by": {...}},            # administrative territories only
+         "schedule": {"method", "runtime_s",
+                      "managers": [{"manager_id", "status", "objective", "iterations",
+                                    "runtime_s", "visits", "unplanned_visits"}]}}
+    """
+    details = dict(terr.details)
+    tsec = {"method": terr.method, "levels": list(details.get("levels", []))}
+    if "assigned_by" in details:
+        tsec["assigned_by"] = dict(details["assigned_by"])
+    managers = []
+    for k, (_units, res) in sorted(calendars.items()):
+        st = res.stats
+        managers.append({"manager_id": terr.slots[k].manager_id, "status": res.status.value,
+                         "objective": float(res.objective), "iterations": st.get("iterations"),
+                         "runtime_s": st.get("runtime_s"), "visits": int(sum(len(r.stops) for r in res.routes)),
+                         "unplanned_visits": len(res.unplanned)})
+    return {"territories": tsec, "schedule": {"method": schedule_method, "runtime_s": round(schedule_runtime_s, 3),
+                                              "managers": managers}}

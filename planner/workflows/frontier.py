@@ -18,7 +18,6 @@ frequency met against travel hours per manager) and ``frontier.json`` (the setti
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from pathlib import Path
@@ -26,7 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.errors import PlannerError
+from planner.design.context import prepare
+from planner.design.territories import administrative_territories, market_territories
+from planner.errors import PlannerError, Progress
+from planner.plan.files import write_folder
+from planner.plan.kpis import compute_kpis
+from planner.report.plots import frontier_png
+from planner.workflows.pipeline import build_plan
 
 DEFAULT_VALUES = {"lambda": [0.0, 120.0, 300.0, 600.0, 1200.0, 2400.0, 3600.0, 7200.0],
                   "key_visits": [1.0, 2.0, 4.0, 6.0, 8.0]}
@@ -35,8 +40,7 @@ DEFAULT_VALUES = {"lambda": [0.0, 120.0, 300.0, 600.0, 1200.0, 2400.0, 3600.0, 7
 def compute_frontier(loaded, *, param: str = "lambda", values: list[float] | None = None, seed: int | None = None,
                      progress=None, time_limit_s: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Sweep ``param`` over ``values``; return (per-value table, per-manager table, settings)."""
-    from planner import run as runmod
-    from planner.plan import Plan  # noqa: F401  (the tables below follow the plan's KPIs)
+    from planner.plan.model import Plan  # noqa: F401  (the tables below follow the plan's KPIs)
 
     if param not in DEFAULT_VALUES:
         raise PlannerError(f"unknown frontier parameter {param!r}; use lambda or key_visits")
@@ -45,15 +49,15 @@ def compute_frontier(loaded, *, param: str = "lambda", values: list[float] | Non
         raise PlannerError("frontier values must be >= 0")
     if param == "key_visits" and any(v != int(v) for v in values):
         raise PlannerError("key_visits values must be whole numbers of visits per 4-week cycle")
-    progress = progress or runmod.Progress()
+    progress = progress or Progress()
     sc = loaded.scenario
     if time_limit_s is not None:
         solver = sc.solver.model_copy(update={"schedule_time_limit_s": time_limit_s})
         sc = sc.model_copy(update={"solver": solver})
         loaded.scenario = sc
-    ctx = runmod.prepare(loaded, seed=seed, progress=progress)
+    ctx = prepare(loaded, seed=seed, progress=progress)
     progress.step("Designing territories (once for the whole sweep)")
-    terr = runmod.market_territories(ctx) if sc.territories.method == "market" else runmod.administrative_territories(ctx)
+    terr = market_territories(ctx) if sc.territories.method == "market" else administrative_territories(ctx)
     keys = sorted(sc.key_class_set)
     weeks = sc.calendar.weeks
     rows, mrows = [], []
@@ -65,7 +69,7 @@ def compute_frontier(loaded, *, param: str = "lambda", values: list[float] | Non
         else:
             kw["required_override"] = {c: int(round(v * weeks / 4)) for c in keys}
         progress.step(f"{param} = {v:g}")
-        plan = runmod.build_plan(ctx, terr, kind="frontier", **kw)
+        plan = build_plan(ctx, terr, kind="frontier", **kw)
         if param == "key_visits":
             # compliance against the swept requirement, not the scenario's
             plan.kpis = _kpis_with_override(ctx, plan, terr, kw["required_override"])
@@ -97,8 +101,6 @@ def compute_frontier(loaded, *, param: str = "lambda", values: list[float] | Non
 
 
 def _kpis_with_override(ctx, plan, terr, override: dict[str, int]) -> dict:
-    from planner.kpis import compute_kpis
-
     sc = ctx.loaded.scenario
     required = {c: override.get(c, sc.required_visits(c)) for c in sc.classes}
     routed = {c: sc.classes[c].mode == "visit" for c in sc.classes}
@@ -106,57 +108,14 @@ def _kpis_with_override(ctx, plan, terr, override: dict[str, int]) -> dict:
                         key_classes=set(sc.key_class_set))
 
 
-def frontier_png(table: pd.DataFrame, title: str) -> bytes:
-    """Key-customer frequency met against travel hours per manager, one point per value."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
-    x = table["travel_hours_per_manager"].to_numpy(float)
-    y = 100 * table["key_frequency_compliance"].astype(float).to_numpy()
-    ax.plot(x, y, "-o", color="#1f77b4")
-    label = "λ" if table["param"].iat[0] == "lambda" else "key visits"
-    for xi, yi, v in zip(x, y, table["value"], strict=True):
-        ax.annotate(f"{label}={v:g}", (xi, yi), textcoords="offset points", xytext=(5, -12), fontsize=8)
-    ax.set_xlabel("travel hours per manager (4-week horizon)")
-    ax.set_ylabel("key-customer visits planned / required (%)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def write_frontier(folder: Path, table: pd.DataFrame, managers: pd.DataFrame, settings: dict, title: str) -> Path:
     """Write the frontier files into a new folder, atomically (the folder must not exist)."""
-    import os
-    import shutil
-    import tempfile
-
-    from planner.errors import PlanExistsError
-
-    folder = Path(folder).resolve()
-    if folder.exists() and any(folder.iterdir()):
-        raise PlanExistsError(f"{folder} already exists; choose another --out folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    try:
-        table.to_csv(tmp / "frontier.csv", index=False)
-        managers.to_csv(tmp / "frontier_managers.csv", index=False)
-        (tmp / "frontier.png").write_bytes(frontier_png(table, title))
-        (tmp / "frontier.json").write_text(json.dumps(settings, indent=2, default=_num), encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        if folder.exists():
-            folder.rmdir()
-        os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return write_folder(folder, {
+        "frontier.csv": table.to_csv(index=False).encode("utf-8"),
+        "frontier_managers.csv": managers.to_csv(index=False).encode("utf-8"),
+        "frontier.png": frontier_png(table, title),
+        "frontier.json": json.dumps(settings, indent=2, default=_num).encode("utf-8"),
+    })
 
 
 def _num(o):

@@ -1,4 +1,5 @@
-"""Independent validation of a plan folder against its inputs.
+"""Independent validation of a plan folder against its inputs (TEMPORARY: the old validator moved
+into the new layout until the independent one lands).
 
 The validator reads the plan's files and the scenario's input files and recomputes everything it
 checks; it trusts nothing from the solvers (not their timings, not their travel times, not their
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.errors import PlanFormatError, ValidationFailed
-from planner.plan import Plan, clock_seconds, read_plan
+from planner.plan.model import Plan, clock_seconds, read_plan
 
 REASONS = {"shift_capacity", "opening_hours", "unreachable", "low_value", "vehicle_capacity"}
 TRAVEL_TOLERANCE_S = 1
@@ -52,6 +53,7 @@ class ValidationReport:
     checked: dict[str, int] = field(default_factory=dict)
     unmet: list[dict] = field(default_factory=list)  # unplanned visits with reasons
     subs: dict[str, dict] = field(default_factory=dict)
+    sub_reports: dict[str, ValidationReport] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +68,7 @@ class ValidationReport:
 
     def merge_sub(self, name: str, sub: ValidationReport) -> None:
         self.subs[name] = {"ok": sub.ok, "errors": len(sub.errors)}
+        self.sub_reports[name] = sub
 
     def as_dict(self) -> dict:
         by: dict[str, int] = defaultdict(int)
@@ -74,6 +77,12 @@ class ValidationReport:
         return {"ok": self.ok, "folder": self.folder, "errors_by_check": dict(by), "checked": self.checked,
                 "errors": [e.as_dict() for e in self.errors[:1000]], "warnings": [w.as_dict() for w in self.warnings[:200]],
                 "unmet_visits": len(self.unmet), "sub_plans": self.subs}
+
+    def write(self, folder: Path) -> None:
+        """``validation.json`` of the folder (and of its validated sub-plans)."""
+        for name, sub in self.sub_reports.items():
+            sub.write(Path(folder) / name)
+        (Path(folder) / "validation.json").write_text(self.to_json(), encoding="utf-8")
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False)
@@ -106,8 +115,9 @@ def _windows_ok(hours, weekday: int, start: int, end: int) -> bool:
 
 def validate_plan(plan: Plan, *, loaded, ds, travel, folder: str = "") -> ValidationReport:
     """Check ``plan`` against the inputs ``ds`` and the travel model ``travel`` (see module docstring)."""
-    from planner import build
-    from planner.kpis import compute_kpis
+    from planner.design import horizon as hz
+    from planner.design import policy as build
+    from planner.plan.kpis import compute_kpis
 
     rep = ValidationReport(folder)
     sc = loaded.scenario
@@ -115,7 +125,7 @@ def validate_plan(plan: Plan, *, loaded, ds, travel, folder: str = "") -> Valida
     rid = r["retailer_id"].to_numpy()
     index = {x: i for i, x in enumerate(rid)}
     R = len(r)
-    days = build.horizon(loaded)
+    days = hz.horizon(loaded)
     dates = {d.index: d for d in days}
     # -- assignment ---------------------------------------------------------------------------
     a = plan.assignments
@@ -320,9 +330,10 @@ def validate_folder(folder: Path, *, loaded=None, ctx=None, label: str | None = 
     ``label`` names the folder in the report (the run validates a temporary folder that is then
     renamed to its final name).
     """
-    from planner.datasets import file_sha256, load_dataset
-    from planner.scenario import parse_scenario
-    from planner.travel import build_travel, read_road_network
+    from planner.config.scenario import parse_scenario
+    from planner.inputs.dataset import load_dataset
+    from planner.inputs.tables import file_sha256
+    from planner.travel.model import travel_model
 
     folder = Path(folder)
     plan = read_plan(folder)
@@ -343,15 +354,12 @@ def validate_folder(folder: Path, *, loaded=None, ctx=None, label: str | None = 
     if rep.errors:
         return rep
     ds = load_dataset(loaded)
-    sc = loaded.scenario
-    network = read_road_network(loaded.resolve(sc.inputs.road_network), sc.travel.speeds_kmh) \
-        if sc.travel.model == "road_network" else None
-    xy = np.vstack([ds.retailers[["x", "y"]].to_numpy(), ds.managers[["x", "y"]].to_numpy()])
-    travel = build_travel(sc.travel, xy, ds.projection, network)
-    out = validate_plan(plan, loaded=loaded, ds=ds, travel=travel, folder=str(folder))
+    travel = travel_model(loaded, ds)
+    label = label or str(folder)
+    out = validate_plan(plan, loaded=loaded, ds=ds, travel=travel, folder=label)
     if (folder / "baseline" / "manifest.json").exists():
         sub = validate_plan(read_plan(folder / "baseline"), loaded=loaded, ds=ds, travel=travel,
-                            folder=str(folder / "baseline"))
+                            folder=str(Path(label) / "baseline"))
         out.merge_sub("baseline", sub)
     return out
 

@@ -1,4 +1,5 @@
-"""Command line: ``planner check | run | verify | generate`` (and more as they land).
+"""The ``planner`` commands: check, run, verify, frontier, rezone, batch, compare, report,
+history, generate.
 
 A user error prints a clear message and exits with code 2 (input problems) or 1 (an invalid
 plan); it never prints a traceback. ``PLANNER_DEBUG=1`` shows tracebacks for bug reports.
@@ -15,59 +16,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
+from planner.cli.console import RichProgress, console, escape, kpi_table, out
 from planner.errors import PlannerError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Territory design and visit-route planning for field sales teams.")
-console = Console(stderr=True)
-out = Console()
-
-
-class RichProgress:
-    """Progress bars and messages for long steps (see :class:`planner.run.Progress`)."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-
-    def step(self, message: str) -> None:
-        if not self.quiet:
-            console.print(f"[bold]>[/bold] {message}")
-
-    @contextlib.contextmanager
-    def task(self, description: str, total: int):
-        if self.quiet:
-            yield lambda n=1: None
-            return
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=False) as p:
-            tid = p.add_task(description, total=total)
-            yield lambda n=1: p.advance(tid, n)
-
-    def warn(self, message: str) -> None:
-        console.print(f"[yellow]warning:[/yellow] {_escape(message)}", soft_wrap=True)
 
 
 def _fail(e: BaseException, code: int = 2) -> None:
     if os.environ.get("PLANNER_DEBUG"):
         raise e
-    console.print("[red]error:[/red] " + _escape(str(e)), soft_wrap=True)
+    console.print("[red]error:[/red] " + escape(str(e)), soft_wrap=True)
     raise typer.Exit(code)
-
-
-def _escape(s: str) -> str:
-    from rich.markup import escape
-
-    return escape(s)
 
 
 @contextlib.contextmanager
@@ -85,47 +47,14 @@ def _user_errors():
         _fail(PlannerError("out of memory: split the region or reduce the scenario"), 2)
 
 
-def _kpi_table(kpis: dict, title: str) -> Table:
-    g = kpis["global"]
-    base = kpis.get("baseline", {}).get("global")
-    t = Table(title=title)
-    t.add_column("KPI")
-    t.add_column("plan", justify="right")
-    if base:
-        t.add_column("administrative baseline", justify="right")
-
-    def fmt(k, v):
-        if v is None:
-            return "-"
-        if k in ("imbalance", "travel_share", "key_frequency_compliance"):
-            return f"{100 * v:.1f} %"
-        if isinstance(v, float):
-            return f"{v:,.1f}"
-        return f"{v:,}"
-
-    for k in ("retailers", "managers", "visits_required", "visits_planned", "unplanned_visits", "imbalance",
-              "travel_share", "key_frequency_compliance", "travel_hours", "service_hours", "compactness_min",
-              "service_radius_p95_min"):
-        row = [k, fmt(k, g.get(k))]
-        if base:
-            row.append(fmt(k, base.get(k)))
-        t.add_row(*row)
-    for c, v in sorted(g.get("frequency_compliance", {}).items()):
-        row = [f"frequency_compliance[{c}]", fmt("travel_share", v)]
-        if base:
-            row.append(fmt("travel_share", base.get("frequency_compliance", {}).get(c)))
-        t.add_row(*row)
-    return t
-
-
 @app.command()
 def check(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")]) -> None:
     """Check a scenario and its input files (nothing is solved or written)."""
-    from planner.run import prepare
+    from planner.design.context import prepare
 
     with _user_errors():
         t0 = time.perf_counter()
-        from planner.scenario import load_scenario
+        from planner.config.scenario import load_scenario
 
         loaded = load_scenario(scenario)
         prog = RichProgress()
@@ -157,13 +86,13 @@ def run(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
         lang: Annotated[str, typer.Option("--lang", help="language of report.html/report.xlsx: en or zh")] = "en") -> None:
     """Run a scenario: territories, visit calendars, plan folder, validation, reports."""
-    from planner.run import run_scenario
-    from planner.scenario import load_scenario
+    from planner.config.scenario import load_scenario
+    from planner.workflows.run import run_scenario
 
     with _user_errors():
         loaded = load_scenario(scenario)
         res = run_scenario(loaded, out=out_dir, seed=seed, progress=RichProgress(quiet), lang=lang)
-        out.print(_kpi_table(res.plan.kpis, f"Plan {res.folder.name}"))
+        out.print(kpi_table(res.plan.kpis, f"Plan {res.folder.name}"))
         rep = res.validation
         out.print(rep.summary() if rep is not None else "not validated", markup=False, soft_wrap=True)
         out.print(f"plan folder: {res.folder}")
@@ -195,10 +124,9 @@ def frontier(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")
              time_limit: Annotated[float | None, typer.Option("--time-limit", help="calendar time limit per manager (s)")] = None,
              quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Sweep the visit value (or key-customer frequency): key frequency met vs travel hours (CSV + PNG)."""
-    import datetime as dt
-
-    from planner.frontier import compute_frontier, write_frontier
-    from planner.scenario import load_scenario
+    from planner.config.scenario import load_scenario
+    from planner.workflows.frontier import compute_frontier, write_frontier
+    from planner.workflows.pipeline import target_folder
 
     with _user_errors():
         loaded = load_scenario(scenario)
@@ -206,10 +134,10 @@ def frontier(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")
             vals = [float(v) for v in values.split(",")] if values else None
         except ValueError:
             raise PlannerError(f"--values must be numbers separated by commas, got {values!r}") from None
+        folder = target_folder(loaded, loaded.scenario.solver.seed if seed is None else seed, out_dir,
+                               kind=f"frontier-{param}")
         table, mgr, settings = compute_frontier(loaded, param=param, values=vals, seed=seed,
                                                 progress=RichProgress(quiet), time_limit_s=time_limit)
-        folder = out_dir or loaded.resolve(loaded.scenario.output.folder) / (
-            dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-{loaded.path.stem}-frontier-{param}")
         folder = write_frontier(folder, table, mgr, settings, f"{loaded.scenario.name}: {param} sweep")
         t = Table(title=f"Frontier ({param})")
         for c in (param, "key frequency met", "travel h / manager", "unplanned visits", "time (s)"):
@@ -238,9 +166,9 @@ def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (wi
            lang: Annotated[str, typer.Option("--lang", help="language of report.html/xlsx: en or zh")] = "en",
            quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False) -> None:
     """Re-zone from a previous plan: rebalance with a disruption budget, keep weekdays, write moves.csv."""
-    from planner.rezone import DEFAULT_SWEEP, parse_share
-    from planner.rezone import rezone as do_rezone
-    from planner.scenario import load_scenario
+    from planner.config.scenario import load_scenario
+    from planner.workflows.rezone import DEFAULT_SWEEP, parse_share
+    from planner.workflows.rezone import rezone as do_rezone
 
     with _user_errors():
         budget = parse_share(max_moved)
@@ -251,7 +179,7 @@ def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (wi
         res = do_rezone(loaded, previous, max_moved=budget, key_weight=key_weight, out=out_dir, seed=seed,
                         sweep=sweep_at, quick=quick, weekday_penalty_s=60.0 * weekday_penalty, with_baseline=baseline,
                         lang=lang, progress=RichProgress(quiet))
-        out.print(_kpi_table(res.plan.kpis, f"Re-zoned plan {res.folder.name}"))
+        out.print(kpi_table(res.plan.kpis, f"Re-zoned plan {res.folder.name}"))
         s = res.summary
         t = Table(title=f"Changes since {s['previous_plan']}")
         t.add_column("item")
@@ -300,7 +228,7 @@ def batch(scenarios: Annotated[list[Path], typer.Argument(help="scenario YAML fi
           baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="also the administrative baseline")] = True,
           quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False) -> None:
     """Plan many regions or scenarios on Dask (local cluster or --scheduler); resumable; summary table."""
-    from planner.batch import run_batch
+    from planner.workflows.batch import run_batch
 
     with _user_errors():
         try:
@@ -322,9 +250,9 @@ def batch(scenarios: Annotated[list[Path], typer.Argument(help="scenario YAML fi
 
         for r in res.results:
             first = r.error.splitlines()[0] if r.error else ""
-            t.add_row(_escape(r.region), f"[{style.get(r.status, '')}]{r.status}[/]", num(r.retailers), num(r.managers),
+            t.add_row(escape(r.region), f"[{style.get(r.status, '')}]{r.status}[/]", num(r.retailers), num(r.managers),
                       pct(r.imbalance), pct(r.travel_share), num(r.unplanned_visits), num(r.time_s, "{:.1f}"),
-                      _escape(first[:40] + ("..." if len(first) > 40 else "")))
+                      escape(first[:40] + ("..." if len(first) > 40 else "")))
         out.print(t)
         for r in res.results:
             if r.error:
@@ -373,7 +301,7 @@ def history(store: Annotated[Path, typer.Option("--store", help="plan store fold
             scenario_name: Annotated[str | None, typer.Option("--scenario", help="only plans of scenarios whose name "
                                                                                    "contains this text")] = None) -> None:
     """List the stored plans: id, time, scenario, seed and headline KPIs."""
-    from planner.store import list_plans, local_time
+    from planner.plan.store import list_plans, local_time
 
     with _user_errors():
         recs = list_plans(store)
@@ -432,7 +360,7 @@ def main() -> None:
     except Exception as e:  # a bug: keep the message short, point to the debug switch
         if os.environ.get("PLANNER_DEBUG"):
             raise
-        console.print(f"[red]internal error:[/red] {_escape(type(e).__name__ + ': ' + str(e))}\n"
+        console.print(f"[red]internal error:[/red] {escape(type(e).__name__ + ': ' + str(e))}\n"
                       "This is a bug in the planner. Re-run with PLANNER_DEBUG=1 for the details and report it.")
         sys.exit(3)
 

@@ -10,9 +10,6 @@ A plan is reproducible: its ``manifest.json`` records the scenario file and the 
 (paths and sha256), the seed, the methods and the package versions; the same scenario, inputs
 and seed give the same plan files (with ``solver.max_iterations`` set, independent of machine
 speed), apart from the creation time and timings.
-
-This module also writes other output folders (comparisons, re-made reports) atomically with
-:func:`write_folder`.
 """
 
 from __future__ import annotations
@@ -20,39 +17,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.errors import PlanExistsError, PlannerError
+from planner.errors import PlannerError
 
 WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
-def write_folder(folder: Path, files: dict[str, bytes]) -> Path:
-    """Create ``folder`` with ``files`` atomically (temporary sibling + rename).
+def new_plan_folder(loaded, seed: int, kind: str = "") -> Path:
+    """The path of a new plan folder in the scenario's store (``output.folder``):
+    ``YYYYMMDD-HHMMSS-<scenario file>[-<kind>]-seed<N>`` (``-2``, ``-3``... if taken).
 
-    The folder must not exist or be empty; nothing is left behind if writing fails.
+    The one naming rule of every output the store keeps (``planner run``: no kind; ``planner
+    rezone``: ``rezone``; ``planner frontier``: ``frontier-<param>``).
     """
-    folder = Path(folder).resolve()
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise PlanExistsError(f"{folder} already exists and is not empty; choose another --out folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        if folder.exists():
-            folder.rmdir()
-        os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    store = store_of(loaded)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in loaded.path.stem)
+    base = store / f"{stamp}-{slug}{'-' + kind if kind else ''}-seed{seed}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = Path(f"{base}-{n}")
     return folder
 
 
@@ -153,4 +141,4 @@ def local_time(iso: str | None) -> str:
         return iso
 
 
-__all__ = ["write_folder", "seal", "is_sealed", "in_store", "store_of", "list_plans", "PlanRecord", "local_time"]
+__all__ = ["new_plan_folder", "seal", "is_sealed", "in_store", "store_of", "list_plans", "PlanRecord", "local_time"]

@@ -50,7 +50,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.errors import PlannerError
+from planner.errors import PlannerError, Progress
+from planner.plan.files import atomic_file
+from planner.plan.model import dumps
 
 SUMMARY_COLUMNS = ["region", "scenario", "status", "retailers", "managers", "imbalance", "travel_share",
                    "unplanned_visits", "time_s", "error", "folder"]
@@ -135,7 +137,7 @@ def is_complete(folder: Path) -> bool:
 def region_values(loaded) -> tuple[dict[str, int], list[int], set[str]]:
     """Regions of a scenario's retailer file: {region: retailers}, the rows without a region, and
     the regions named in the managers file."""
-    from planner.datasets import read_table
+    from planner.inputs.tables import read_table
 
     reg = loaded.scenario.regions
     inp = loaded.scenario.inputs
@@ -159,7 +161,7 @@ def plan_tasks(scenarios: list[Path], out: Path, *, seed: int | None = None, wit
                ) -> tuple[list[Task], list[TaskResult]]:
     """The tasks of a batch, and the failures found before any task runs (bad scenario files,
     retailers without a region, regions with managers but no retailers)."""
-    from planner.scenario import load_scenario
+    from planner.config.scenario import load_scenario
 
     if not scenarios:
         raise BatchError("give at least one scenario file")
@@ -216,7 +218,7 @@ def region_scenario(task: Task):
     """The task's scenario: the file itself, or a copy restricted to its region (``regions.select``)."""
     import yaml
 
-    from planner.scenario import load_scenario, parse_scenario
+    from planner.config.scenario import load_scenario, parse_scenario
 
     loaded = load_scenario(task.scenario)
     if task.region is None or (loaded.scenario.regions and loaded.scenario.regions.select == task.region):
@@ -292,7 +294,7 @@ def run_task(task: Task) -> TaskResult:
     if is_complete(folder):
         return summarize(task, "kept")
     try:
-        from planner.run import Progress, run_scenario
+        from planner.workflows.run import run_scenario
 
         if folder.exists() and any(folder.iterdir()):
             raise BatchError(f"{folder} exists but is not a complete plan folder; move it away to re-plan the region")
@@ -359,35 +361,16 @@ def clean_temporaries(out: Path) -> list[str]:
     return removed
 
 
-def _replace_file(path: Path, data: bytes) -> None:
-    """Write ``path`` atomically (a temporary sibling renamed over it), readable like any file."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_summary(out: Path, result: BatchResult) -> None:
     """``batch_summary.csv`` and ``batch_summary.json``, each replaced atomically."""
-    from planner.plan import dumps
-
     table = result.table
-    _replace_file(out / "batch_summary.csv", table.to_csv(index=False).encode("utf-8"))
+    atomic_file(out / "batch_summary.csv", table.to_csv(index=False).encode("utf-8"), overwrite=True)
     doc = {"updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "out": str(out),
            "workers": result.workers, "scheduler": result.scheduler, "elapsed_s": round(result.elapsed_s, 2),
            "counts": {s: int((table["status"] == s).sum()) for s in ("done", "kept", "invalid", "failed")},
            "regions": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in asdict(r).items()}
                        for r in result.results]}
-    _replace_file(out / "batch_summary.json", dumps(doc).encode("utf-8"))
+    atomic_file(out / "batch_summary.json", dumps(doc).encode("utf-8"), overwrite=True)
 
 
 def start_client(*, workers: int | None = None, scheduler: str | None = None):
@@ -417,8 +400,6 @@ def run_batch(scenarios: list[Path], out: Path, *, workers: int | None = None, s
     ``client``: an existing Dask client to use (kept open); ``on_result(TaskResult)`` is called as
     each task finishes.
     """
-    from planner.run import Progress
-
     progress = progress or Progress()
     t0 = time.perf_counter()
     out = Path(out).expanduser().resolve()

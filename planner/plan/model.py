@@ -20,17 +20,15 @@ place, and an existing folder is never overwritten.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planner.errors import PlanExistsError, PlanFormatError
-from planner.scenario import format_clock, parse_clock
+from planner.config.scenario import format_clock, parse_clock
+from planner.errors import PlanFormatError
+from planner.plan.files import atomic_folder
 
 ASSIGNMENT_COLUMNS = ["retailer_id", "manager_id", "team"]
 VISIT_COLUMNS = ["manager_id", "day_index", "date", "sequence", "retailer_id", "arrival", "departure", "travel_s", "service_s"]
@@ -88,7 +86,7 @@ def _clean(obj):
     return obj
 
 
-def _write_into(plan: Plan, folder: Path) -> None:
+def write_into(plan: Plan, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     plan.assignments[ASSIGNMENT_COLUMNS].to_csv(folder / "assignments.csv", index=False, encoding="utf-8")
     plan.visits[VISIT_COLUMNS].to_csv(folder / "visits.csv", index=False, encoding="utf-8")
@@ -102,52 +100,24 @@ def _write_into(plan: Plan, folder: Path) -> None:
     for name, data in plan.extra_files.items():
         (folder / name).write_bytes(data)
     for name, sub in plan.sub_plans.items():
-        _write_into(sub, folder / name)
+        write_into(sub, folder / name)
     # the manifest last: a folder with a manifest is complete
     (folder / "manifest.json").write_text(dumps(_clean(plan.manifest)), encoding="utf-8")
 
 
 def write_plan(plan: Plan, folder: Path, *, before_commit=None) -> Path:
-    """Write ``plan`` to ``folder`` atomically; refuse if the folder exists.
+    """Write ``plan`` to ``folder`` atomically (:func:`planner.plan.files.atomic_folder`); refuse if
+    the folder exists.
 
     ``before_commit(tmp_folder)`` runs on the complete temporary folder before it is renamed into
-    place (the run validates the plan there and adds ``validation.json``).
+    place (the run validates the plan there and adds ``validation.json`` and the reports).
     """
     folder = Path(folder).resolve()
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise PlanExistsError(f"{folder} already exists; plans are never overwritten. Choose another --out folder.")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a plan folder is a normal folder
-    try:
-        _write_into(plan, tmp)
+    with atomic_folder(folder, hint="plans are never overwritten. Choose another --out folder.") as tmp:
+        write_into(plan, tmp)
         if before_commit is not None:
             before_commit(tmp)
-        if folder.exists():
-            folder.rmdir()  # empty folder made by the user: replace it
-        os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> None:
-    """Write a single file atomically (temporary file + rename)."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise PlanExistsError(f"{path} already exists; refusing to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_plan(folder: Path) -> Plan:
@@ -206,4 +176,4 @@ def _clock_any(v: str) -> int:
     return parse_clock(v)
 
 
-__all__ = ["Plan", "write_plan", "read_plan", "format_clock", "clock_seconds", "atomic_write_bytes", "dumps"]
+__all__ = ["Plan", "write_plan", "write_into", "read_plan", "format_clock", "clock_seconds", "dumps"]

@@ -1,0 +1,5 @@
+"""The scenario: its schema (pydantic), loading from YAML with every problem reported at once
+(file, YAML line, field, a suggestion for unknown keys), and clock-time parsing.
+
+Owns: ``planner.config.scenario``. Imports only ``planner.errors``; never the engine.
+"""

@@ -1,0 +1,132 @@
+"""Engine results to plan tables: assignments, visits with times, unplanned visits with reasons,
+managers, day routes along the roads (GeoJSON) and territory polygons (GeoJSON), and the plan's
+KPIs from those tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.config.scenario import format_clock
+from planner.design.context import Context, adjacency
+from planner.design.territories import Slot, Territories
+from planner.plan.kpis import compute_kpis
+from planner.plan.model import Plan
+from solvers.schedule.problem import ScheduleResult
+
+
+def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np.ndarray, ScheduleResult]],
+                  *, methods: dict[str, str]) -> Plan:
+    r = ctx.ds.retailers
+    rid = r["retailer_id"].to_numpy()
+    cls = r["class"].to_numpy()
+    dates = [d.date.isoformat() for d in ctx.days]
+    assignments = pd.DataFrame({"retailer_id": rid, "manager_id": [terr.slots[k].manager_id for k in terr.owner],
+                                "team": [terr.slots[k].team for k in terr.owner]})
+    vrows, urows, routes = [], [], []
+    lonlat = ctx.lonlat
+    for k, (units, res) in sorted(calendars.items()):
+        s = terr.slots[k]
+        for route in sorted(res.routes, key=lambda x: x.day):
+            coords = [(s.lon, s.lat)]
+            for q, st in enumerate(route.stops, start=1):
+                g = int(units[st.customer])
+                vrows.append((s.manager_id, route.day, dates[route.day], q, rid[g], format_clock(st.arrival_s),
+                              format_clock(st.departure_s), int(st.travel_s), int(st.departure_s - st.start_s)))
+            path = [s.base_loc] + [int(units[st.customer]) for st in route.stops] + [s.base_loc]
+            coords = route_coords(ctx, path, lonlat, s)
+            wait = sum(st.start_s - st.arrival_s for st in route.stops)
+            routes.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
+                           "properties": {"manager_id": s.manager_id, "team": s.team, "day_index": route.day,
+                                          "date": dates[route.day], "start": format_clock(route.start_s),
+                                          "end": format_clock(route.end_s), "start_s": route.start_s, "end_s": route.end_s,
+                                          "n_visits": len(route.stops), "travel_s": int(route.travel_s),
+                                          "service_s": int(route.service_s), "wait_s": int(wait),
+                                          "return_travel_s": int(route.return_travel_s),
+                                          "breaks": [{"start": format_clock(b0), "duration_s": int(bd)} for b0, bd in route.breaks]}})
+        for u in res.unplanned:  # one entry per visit not planned
+            g = int(units[u.customer])
+            d = u.day
+            urows.append((rid[g], s.manager_id, cls[g], "" if d is None else d, "" if d is None else dates[d],
+                          u.reason, u.message))
+    visits = pd.DataFrame(vrows, columns=["manager_id", "day_index", "date", "sequence", "retailer_id", "arrival",
+                                          "departure", "travel_s", "service_s"])
+    unplanned = pd.DataFrame(urows, columns=["retailer_id", "manager_id", "class", "day_index", "date", "reason", "message"])
+    managers = pd.DataFrame({
+        "manager_id": [s.manager_id for s in terr.slots], "team": [s.team for s in terr.slots],
+        "lon": [s.lon for s in terr.slots], "lat": [s.lat for s in terr.slots],
+        "shift_start": [format_clock(s.shift_start_s) for s in terr.slots],
+        "shift_end": [format_clock(s.shift_end_s) for s in terr.slots],
+        "vacant": [s.vacant for s in terr.slots]})
+    territories = territory_features(ctx, terr)
+    return Plan(assignments=assignments, visits=visits, unplanned=unplanned, managers=managers, routes=routes,
+                territories=territories, manifest={"methods": methods})
+
+
+def route_coords(ctx: Context, path: list[int], lonlat: np.ndarray, slot: Slot) -> list[list[float]]:
+    out: list[list[float]] = []
+    for a, b in zip(path[:-1], path[1:], strict=True):
+        seg = ctx.travel.path_lonlat(a, b, lonlat)
+        if out:
+            seg = seg[1:]
+        out.extend([[round(float(x), 6), round(float(y), 6)] for x, y in seg])
+    if out:
+        out[0] = [round(slot.lon, 6), round(slot.lat, 6)]
+        out[-1] = [round(slot.lon, 6), round(slot.lat, 6)]
+    return out
+
+
+def territory_features(ctx: Context, terr: Territories) -> list[dict]:
+    """Territory polygons: Voronoi cells of the retailers, clipped to the study area, dissolved."""
+    import shapely
+    from shapely.geometry import mapping
+
+    r = ctx.ds.retailers
+    xy = r[["x", "y"]].to_numpy()
+    uniq, inv = np.unique(np.round(xy, 1), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    pts = shapely.points(uniq)
+    hull = shapely.convex_hull(shapely.multipoints(uniq)).buffer(250.0)
+    if len(uniq) >= 3:
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(uniq), extend_to=hull, ordered=True))
+        if len(cells) != len(uniq):  # defensive: match cells to points spatially
+            tree = shapely.STRtree(cells)
+            idx = tree.query(pts, predicate="intersects")
+            order = np.full(len(uniq), -1)
+            order[idx[0]] = idx[1]
+            cells = cells[order]
+        cells = shapely.intersection(cells, hull)
+    else:
+        cells = shapely.buffer(pts, 250.0)
+    owner_u = np.full(len(uniq), -1)
+    owner_u[inv] = terr.owner  # co-located retailers: the last one wins the cell
+    feats = []
+    for k, s in enumerate(terr.slots):
+        mine = np.flatnonzero(owner_u == k)
+        geom = shapely.union_all(cells[mine]) if len(mine) else shapely.Polygon()
+        if geom.is_empty:
+            continue
+        gx = shapely.transform(geom, lambda c: np.column_stack(ctx.ds.projection.inverse(c[:, 0], c[:, 1])))
+        gx = shapely.set_precision(gx, 1e-6)
+        units = np.flatnonzero(terr.owner == k)
+        feats.append({"type": "Feature", "geometry": mapping(gx),
+                      "properties": {"manager_id": s.manager_id, "team": s.team, "retailers": int(len(units)),
+                                     "parts": int(shapely.get_num_geometries(geom)),
+                                     "estimated_workload_hours": terr.estimated_hours.get(s.manager_id)}})
+    return feats
+
+
+def plan_kpis(ctx: Context, plan: Plan, terr: Territories) -> dict:
+    sc = ctx.loaded.scenario
+    required = {c: sc.required_visits(c) for c in sc.classes}
+    routed = {c: sc.classes[c].mode == "visit" for c in sc.classes}
+    base_travel = {}
+    for k, s in enumerate(terr.slots):
+        units = np.flatnonzero(terr.owner == k)
+        base_travel[s.manager_id] = ctx.travel.soft.from_sources(np.array([s.base_loc]))[0, units]
+    # order of units per manager must follow plan.assignments order (retailer input order): it does
+    return compute_kpis(plan, retailers=ctx.ds.retailers, required=required, routed=routed,
+                        key_classes=set(sc.key_class_set), base_travel_s=base_travel,
+                        workload_s=ctx.work.total_s, estimated_hours=terr.estimated_hours or None,
+                        adjacency=adjacency(ctx))

@@ -1,0 +1,7 @@
+"""The jobs users run, on one shared pipeline (prepare, design, calendars, plan, baseline, write
+atomically, validate from disk, reports, seal): ``run``, ``rezone`` (with its balance-disruption
+curve), ``frontier`` and ``batch`` (regions on Dask).
+
+Owns: ``pipeline`` and one module per job. Imports every other planner package; only
+``planner.cli`` imports it.
+"""

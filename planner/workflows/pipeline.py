@@ -1,0 +1,110 @@
+"""The one pipeline every job runs on.
+
+1. :func:`planner.design.context.prepare` reads the inputs and builds the travel model, horizon,
+   windows and workload estimate;
+2. the job designs territories (its own step: run, rezone, frontier differ here);
+3. :func:`build_plan` builds each territory's calendar and assembles the plan tables, KPIs and
+   manifest; :func:`add_baseline` adds the administrative baseline as a sub-plan with the
+   comparison of headline KPIs;
+4. :func:`commit` writes the plan folder atomically, validates the written folder from disk
+   exactly as ``planner verify`` does (the independent validator re-reads the scenario and the
+   inputs named in the manifest), adds the reports, renames it into place and seals it when it
+   is in the plan store.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from planner.config.scenario import LoadedScenario
+from planner.design.calendars import schedule_territories
+from planner.design.context import Context
+from planner.design.territories import Territories, administrative_territories, estimated_workload
+from planner.errors import Progress
+from planner.plan.assemble import assemble_plan, plan_kpis
+from planner.plan.files import refuse_existing
+from planner.plan.kpis import comparison, solver_section
+from planner.plan.manifest import manifest
+from planner.plan.model import Plan, write_plan
+from planner.plan.store import in_store, new_plan_folder, seal
+from planner.report import reports_for_run
+from planner.validate import ValidationReport, validate_folder
+
+
+@dataclass
+class Committed:
+    """A plan folder written, validated and in place."""
+
+    folder: Path
+    validation: ValidationReport
+
+
+def target_folder(loaded: LoadedScenario, seed: int, out: Path | None, *, kind: str = "") -> Path:
+    """The folder a job writes: ``out``, or a new folder in the scenario's plan store; refused
+    (before any work) when it exists and is not empty."""
+    folder = Path(out) if out is not None else new_plan_folder(loaded, seed, kind)
+    refuse_existing(folder, "plans are never overwritten. Choose another --out folder.")
+    return folder
+
+
+def build_plan(ctx: Context, terr: Territories, *, kind: str, **schedule_kw) -> Plan:
+    """Calendars of ``terr`` (keyword arguments go to
+    :func:`planner.design.calendars.schedule_territories`), then the plan tables, KPIs and manifest."""
+    t = time.perf_counter()
+    cals, sdesc = schedule_territories(ctx, terr, label=kind, **schedule_kw)
+    t_sched = time.perf_counter() - t
+    methods = {"territories": terr.method, "schedule": sdesc}
+    plan = assemble_plan(ctx, terr, cals, methods=methods)
+    plan.kpis = plan_kpis(ctx, plan, terr)
+    plan.kpis["solver"] = solver_section(terr, cals, schedule_method=sdesc, schedule_runtime_s=t_sched)
+    timings = dict(ctx.timings)
+    timings["schedule_s"] = t_sched
+    plan.manifest = manifest(ctx, methods=methods, timings=timings, kind=kind)
+    plan.scenario_text = ctx.loaded.text
+    return plan
+
+
+def administrative_baseline(ctx: Context) -> Territories:
+    """Today's assignment with the design's workload estimate per manager."""
+    admin = administrative_territories(ctx)
+    admin.estimated_hours = estimated_workload(ctx, admin)
+    return admin
+
+
+def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = False) -> Plan:
+    """The administrative baseline of ``plan`` (scheduled with the same calendar method, so the
+    comparison isolates the territories) as its ``baseline/`` sub-plan, and the comparison of
+    headline KPIs in ``kpis.json``. With ``same`` the plan is the baseline itself (administrative
+    territories): no sub-plan is written."""
+    baseline = plan if same else build_plan(ctx, admin, kind="baseline")
+    if not same:
+        baseline.manifest["kind"] = "baseline"
+        plan.sub_plans["baseline"] = baseline
+    plan.kpis["baseline"] = {"global": baseline.kpis["global"], "method": admin.method}
+    plan.kpis["comparison"] = comparison(plan.kpis, baseline.kpis)
+    return baseline
+
+
+def commit(ctx: Context, plan: Plan, folder: Path, *, lang: str, progress: Progress | None = None) -> Committed:
+    """Write ``plan`` to ``folder`` atomically, validated from disk and with its reports, then
+    seal it when it is in the scenario's plan store."""
+    progress = progress or Progress()
+    progress.step("Writing and validating the plan")
+    final = Path(folder).resolve()
+    found: dict[str, ValidationReport] = {}
+
+    def check(tmp: Path) -> None:
+        rep = validate_folder(tmp, label=str(final))
+        found["report"] = rep
+        rep.write(tmp)
+        reports_for_run(tmp, ctx=ctx, lang=lang, label=final.name, warn=progress.warn)
+
+    folder = write_plan(plan, final, before_commit=check)
+    if in_store(folder, ctx.loaded):
+        seal(folder)
+    return Committed(folder, found["report"])
+
+
+__all__ = ["Committed", "target_folder", "build_plan", "administrative_baseline", "add_baseline", "commit"]
