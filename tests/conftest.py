@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,34 @@ def small_region(tmp_path_factory) -> Path:
     text = text.replace("solver:\n  seed: 3", "schedule: {method: greedy}\nsolver:\n  seed: 3\n  territory_time_limit_s: 5\n  max_iterations: 300")
     s.write_text(text, encoding="utf-8")
     return s
+
+
+KPIS_SCHEMA = ROOT / "planner" / "plan" / "kpis.schema.json"
+
+
+def check_kpis_schema(path: Path) -> None:
+    """Raise if ``path`` (a kpis.json) does not follow ``planner/plan/kpis.schema.json``."""
+    import jsonschema
+
+    schema = json.loads(KPIS_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(Path(path).read_text(encoding="utf-8")), schema)
+
+
+@pytest.fixture(autouse=True)
+def kpis_files_follow_the_schema(request, tmp_path_factory):
+    """Every kpis.json a test writes (anywhere under pytest's temporary folders) follows the
+    documented schema: checked after each test on the files written during it."""
+    start = time.time() - 1.0
+    yield
+    base = tmp_path_factory.getbasetemp()
+    bad = []
+    for p in base.rglob("kpis.json"):
+        try:
+            if p.stat().st_mtime < start:
+                continue
+            check_kpis_schema(p)
+        except FileNotFoundError:
+            continue
+        except Exception as e:  # noqa: BLE001 - report the schema error with its file
+            bad.append(f"{p}: {getattr(e, 'message', e)}")
+    assert not bad, "kpis.json does not follow planner/plan/kpis.schema.json:\n" + "\n".join(bad[:5])
