@@ -47,10 +47,11 @@ def test_csv_encodings(tmp_path, encoding):
 
 
 def test_chinese_column_names_and_mapping(tmp_path):
-    text = "客户编码,经度,纬度,档位\nR1,24.94,60.17,A\nR2,24.95,60.16,C\n"
+    text = "客户编码,经度,纬度,客户类别,档位\nR1,24.94,60.17,A,16\nR2,24.95,60.16,C,3\n"
     s = write_scenario(tmp_path, retailers=text.encode("gbk"))
     ds = load(s)
     assert list(ds.retailers["class"]) == ["A", "C"]
+    assert list(ds.retailers["tier"]) == ["16", "3"]  # 档位 is the tier, not the class
     text2 = "code,E,N,grade\nR1,24.94,60.17,A\n"
     scen = BASE_SCENARIO.replace("  managers: managers.csv\n",
                                  "  managers: managers.csv\n  columns: {retailer_id: code, lon: E, lat: N, class: grade}\n")
@@ -139,7 +140,7 @@ def test_empty_and_header_only_and_missing_column(tmp_path):
     msg = errors_of(write_scenario(tmp_path / "a", retailers=""))
     assert "retailers.csv: the file is empty" in msg
     msg = errors_of(write_scenario(tmp_path / "b", retailers="retailer_id,lon,lat,class\n"))
-    assert "retailers.csv: the file has a header but no data rows" in msg
+    assert "retailers.csv: the file has a header (row 1) but no data rows" in msg
     msg = errors_of(write_scenario(tmp_path / "c", retailers="retailer_id,lon,lat\nR1,24.9,60.1\n"))
     assert "required column 'class' is missing" in msg
 

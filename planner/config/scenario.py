@@ -55,6 +55,54 @@ class _Strict(BaseModel):
 Clock = str
 
 
+INPUT_FILES = ("retailers", "managers", "districts", "locked")
+
+
+class ClassifyRule(BaseModel):
+    """One rule of ``classify``: the class, and tests on retailer columns (all must hold).
+
+    A test value is a number or text (equal), a list of two numbers ``[lo, hi]`` (an inclusive
+    numeric range), any other list (any of these values), or ``{min: lo, max: hi}`` (either bound
+    may be left out). A rule without tests matches every retailer (a catch-all).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    klass: str = Field(alias="class")
+
+    @model_validator(mode="after")
+    def _tests(self) -> ClassifyRule:
+        for col, val in self.tests.items():
+            check_rule_value(col, val)
+        return self
+
+    @property
+    def tests(self) -> dict[str, Any]:
+        """Column -> tested value (every key of the rule but ``class``)."""
+        return dict(self.model_extra or {})
+
+
+def check_rule_value(col: str, val: Any) -> None:
+    """Raise ``ValueError`` if ``val`` is not a valid test value (see :class:`ClassifyRule`)."""
+    scalar = (str, int, float)
+    if isinstance(val, bool) or val is None:
+        raise ValueError(f"{col}: a test value must be a number, text, a list or {{min, max}}, got {val!r}")
+    if isinstance(val, scalar):
+        return
+    if isinstance(val, list):
+        if not val or not all(isinstance(x, scalar) and not isinstance(x, bool) for x in val):
+            raise ValueError(f"{col}: a list must hold numbers or texts, got {val!r}")
+        if len(val) == 2 and all(isinstance(x, (int, float)) for x in val) and val[0] > val[1]:
+            raise ValueError(f"{col}: the range {val} is empty (low > high)")
+        return
+    if isinstance(val, dict):
+        bad = set(val) - {"min", "max"}
+        if bad or not val or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in val.values()):
+            raise ValueError(f"{col}: a range is {{min: number, max: number}}, got {val!r}")
+        return
+    raise ValueError(f"{col}: a test value must be a number, text, a list or {{min, max}}, got {val!r}")
+
+
 class Inputs(_Strict):
     """Input files (paths relative to the scenario file)."""
 
@@ -65,8 +113,55 @@ class Inputs(_Strict):
     locked: Path | None = Field(default=None, description="CSV with retailer_id, manager_id: retailers pinned to a manager")
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
     encoding: Literal["auto", "utf-8", "utf-8-sig", "gbk", "gb18030"] = "auto"
-    columns: dict[str, str] = Field(default_factory=dict, description="canonical column -> column name in your files")
+    columns: dict[str, str | dict[str, str]] = Field(
+        default_factory=dict,
+        description="canonical column -> your header; per file {retailers: {...}, managers: {...}, districts: {...}, "
+                    "locked: {...}}, or flat (the retailer file)")
+    sheets: dict[str, str] = Field(default_factory=dict, description="Excel sheet per file, e.g. {retailers: 零售客户}; "
+                                                                      "default: the first sheet")
+    header_row: int | dict[str, int] | None = Field(
+        default=None, description="row of the header (1-based) in every CSV/Excel file, or per file; "
+                                  "default: the first row with known column names")
     layer: str | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: dict) -> dict:
+        nested = [k for k, x in v.items() if isinstance(x, dict)]
+        if nested and len(nested) != len(v):
+            raise ValueError("inputs.columns is either flat (canonical column: your header, for the retailer file) or "
+                             "per file ({retailers: {...}, managers: {...}}), not both")
+        for k in nested:
+            if k not in INPUT_FILES:
+                raise ValueError(f"inputs.columns.{k}: unknown file; use {', '.join(INPUT_FILES)}")
+        return v
+
+    @field_validator("sheets", "header_row")
+    @classmethod
+    def _per_file(cls, v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if k not in INPUT_FILES:
+                    raise ValueError(f"unknown file {k!r}; use {', '.join(INPUT_FILES)}")
+                if isinstance(x, int) and x < 1:
+                    raise ValueError(f"{k}: header rows are numbered from 1")
+        elif isinstance(v, int) and v < 1:
+            raise ValueError("header rows are numbered from 1")
+        return v
+
+    def columns_for(self, file: str) -> dict[str, str]:
+        """The column overrides of one input file (the flat form belongs to the retailer file)."""
+        if any(isinstance(x, dict) for x in self.columns.values()):
+            return dict(self.columns.get(file, {}))  # type: ignore[arg-type]
+        return dict(self.columns) if file == "retailers" else {}  # type: ignore[arg-type]
+
+    def sheet_for(self, file: str) -> str | None:
+        return self.sheets.get(file)
+
+    def header_row_for(self, file: str) -> int | None:
+        if isinstance(self.header_row, dict):
+            return self.header_row.get(file)
+        return self.header_row
 
 
 class ClassPolicy(_Strict):
@@ -208,6 +303,8 @@ class Scenario(_Strict):
     inputs: Inputs
     classes: dict[str, ClassPolicy]
     key_classes: list[str] | None = Field(default=None, description="classes counted as key customers (default: highest visit frequency)")
+    classify: list[ClassifyRule] | None = Field(default=None, description="rules from retailer columns to classes, "
+                                                "first match wins (no class column needed)")
     calendar: Calendar = Field(default_factory=Calendar)
     travel: Travel = Field(default_factory=Travel)
     territories: Territories = Field(default_factory=Territories)
@@ -224,6 +321,10 @@ class Scenario(_Strict):
             unknown = [c for c in self.key_classes if c not in self.classes]
             if unknown:
                 raise ValueError(f"key_classes {unknown} are not defined under 'classes'")
+        for k, rule in enumerate(self.classify or [], start=1):
+            if rule.klass not in self.classes:
+                raise ValueError(f"classify rule {k}: class {rule.klass!r} is not defined under 'classes' "
+                                 f"({', '.join(self.classes)})")
         if self.travel.model == "road_network" and self.inputs.road_network is None:
             raise ValueError("travel.model is road_network but inputs.road_network is not given")
         n_days = self.calendar.weeks * len(self.calendar.working_days)

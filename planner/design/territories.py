@@ -32,6 +32,8 @@ class Slot:
     max_visits: int | None
     vacant: bool = False
     manager_row: int | None = None
+    lon_input: float | None = None  # the base in the input CRS (None: same as lon, lat)
+    lat_input: float | None = None
 
 
 def manager_slots(ctx: Context) -> list[Slot]:
@@ -42,7 +44,8 @@ def manager_slots(ctx: Context) -> list[Slot]:
         mv = row["max_visits_per_day"]
         mv = int(mv) if mv == mv else ctx.loaded.scenario.calendar.max_visits_per_day
         out.append(Slot(str(row["manager_id"]), str(row["team"]), ctx.R + k, float(row["lon"]), float(row["lat"]),
-                        int(row["shift_start_s"]), int(row["shift_end_s"]), mv, False, k))
+                        int(row["shift_start_s"]), int(row["shift_end_s"]), mv, False, k,
+                        float(row["lon_input"]), float(row["lat_input"])))
     return out
 
 
@@ -257,7 +260,8 @@ def match_owners(ctx: Context, owner: np.ndarray, slots: list[Slot], k: int, res
             c = int(centres[j])
             cal = ctx.loaded.scenario.calendar
             new_slots[j] = Slot(f"VACANT-{j + 1:02d}", "vacant", c, float(r["lon"].iat[c]), float(r["lat"].iat[c]),
-                                parse_clock(cal.shift.start), parse_clock(cal.shift.end), cal.max_visits_per_day, True)
+                                parse_clock(cal.shift.start), parse_clock(cal.shift.end), cal.max_visits_per_day, True,
+                                lon_input=float(r["lon_input"].iat[c]), lat_input=float(r["lat_input"].iat[c]))
     used = {id(s) for s in new_slots}
     unused = [s.manager_id for s in slots if id(s) not in used]
     if unused:

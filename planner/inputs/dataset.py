@@ -1,24 +1,22 @@
 """Reading the user's files: retailers, managers, administrative districts, locks.
 
-Every reader validates at the file boundary and reports *every* bad row at once, naming the file,
-the row (the line number for CSV files, where the header is line 1; the feature number for
-spatial files) and the field. Supported formats: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 as
-exported by Chinese Excel), GeoJSON, GeoPackage, GeoParquet and Shapefile. Coordinates are
-converted to WGS84 on load (GCJ-02 / BD-09 when the scenario says so) and projected to a local
-metric CRS for all computations.
+Every reader validates at the file boundary and reports *every* bad row at once, naming the file
+(and the sheet of a workbook), the row the user sees (the Excel row or the CSV line; the feature
+number for spatial files) and the field. Supported formats: Excel (``.xlsx``, ``.xls``, ...; a
+title row above the header is skipped), CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 as exported by
+Chinese Excel), GeoJSON, GeoPackage, GeoParquet and Shapefile. Coordinates are converted to WGS84
+on load (GCJ-02 / BD-09 when the scenario says so; the numbers as given are kept for the outputs)
+and projected to a local metric CRS for all computations.
 
-Retailer columns (canonical name, accepted aliases in brackets)::
+Headers are matched case-insensitively (spaces and a unit in brackets do not count) against the
+names in :data:`RETAILER_ALIASES` and :data:`MANAGER_ALIASES`, including the headers of Chinese
+tobacco branches' exports (客户编码, 客户名称, 经营地址, 经营业态, 市场类型, 档位, 客户经理, 订货日,
+联系电话, 经度, 纬度; 工号, 姓名, 客户服务部); ``inputs.columns`` maps any other header. Columns
+the planner does not use are kept (``Dataset.retailer_extra``) and carried to the outputs.
 
-    retailer_id [id]                 required, unique text
-    lon [lng, longitude, x]          required unless the file has point geometry
-    lat [latitude, y]                required unless the file has point geometry
-    class [customer_class]           required, one of the scenario's classes
-    tier, sales_volume, opening_hours, district, market, current_manager, service_min, name
-    (optional)
-
-Manager columns: ``manager_id [id]``, ``lon``, ``lat`` (the base), ``team``, and optionally
-``name``, ``shift_start``, ``shift_end``, ``districts`` (``;``-separated district ids the manager
-serves today), ``max_visits_per_day``.
+A retailer's class comes from the scenario's ``classify`` rules (tier, format, market type...:
+:mod:`planner.inputs.classify`) or, without them, from a ``class`` column. ``current_manager`` may
+name a manager by id or by name.
 
 With ``regions: {column: ...}`` in the scenario both files need that column (the region of each
 row, read into ``region``); with ``regions.select`` only that region's rows are read (``planner
@@ -36,9 +34,11 @@ import pandas as pd
 
 from planner.config.scenario import LoadedScenario, Scenario, parse_clock
 from planner.errors import DataError, ProblemCollector
+from planner.inputs.classify import classify
 from planner.inputs.coords import LocalProjection
-from planner.inputs.hours import Week, parse_opening_hours
+from planner.inputs.hours import Week, parse_opening_hours, parse_weekdays
 from planner.inputs.tables import (
+    RawTable,
     coordinate_columns,
     id_column,
     map_columns,
@@ -49,30 +49,62 @@ from planner.inputs.tables import (
 )
 
 RETAILER_ALIASES = {
-    "retailer_id": ["retailer_id", "id", "retailer", "customer_id", "客户编码", "客户编号"],
+    "retailer_id": ["retailer_id", "id", "retailer", "customer_id", "客户编码", "客户代码", "客户编号",
+                    "许可证号", "专卖许可证号"],
+    "licence": ["licence", "license", "licence_no", "license_no", "许可证号", "专卖许可证号", "许可证编号"],
+    "name": ["name", "retailer_name", "customer_name", "客户名称", "店名", "店铺名称", "商户名称"],
+    "address": ["address", "经营地址", "地址", "详细地址"],
     "lon": ["lon", "lng", "longitude", "x", "经度"],
     "lat": ["lat", "latitude", "y", "纬度"],
-    "class": ["class", "customer_class", "category", "客户类别", "档位"],
-    "tier": ["tier", "档次"],
+    "class": ["class", "customer_class", "category", "客户类别", "客户分类"],
+    "tier": ["tier", "档位", "档次"],
+    "format": ["format", "business_format", "经营业态", "业态"],
+    "market_type": ["market_type", "市场类型", "城乡类型", "城网农网", "城乡"],
     "sales_volume": ["sales_volume", "sales", "volume", "销量"],
     "opening_hours": ["opening_hours", "hours", "营业时间"],
     "district": ["district", "admin_district", "区县", "行政区"],
     "market": ["market", "market_area", "市场", "商圈"],
-    "current_manager": ["current_manager", "manager", "manager_id", "客户经理"],
+    "current_manager": ["current_manager", "manager", "manager_id", "客户经理", "所属客户经理"],
+    "order_weekday": ["order_weekday", "order_day", "订货日", "访销日"],
+    "phone": ["phone", "telephone", "mobile", "联系电话", "电话", "手机"],
+    "status": ["status", "经营状态", "状态"],
     "service_min": ["service_min", "service_minutes"],
-    "name": ["name", "retailer_name", "客户名称"],
 }
+"""Retailer columns: canonical name -> accepted headers, in order of preference."""
+RETAILER_TEXT = ["licence", "name", "address", "tier", "format", "market_type", "district", "market", "phone", "status"]
+"""Optional retailer columns kept as text (empty where the file has no such column)."""
 MANAGER_ALIASES = {
-    "manager_id": ["manager_id", "id", "manager", "客户经理编号"],
+    "manager_id": ["manager_id", "id", "manager", "工号", "员工编号", "员工工号", "客户经理编号"],
+    "name": ["name", "manager_name", "姓名", "客户经理"],
     "lon": ["lon", "lng", "longitude", "x", "经度"],
     "lat": ["lat", "latitude", "y", "纬度"],
-    "team": ["team", "service_team", "department", "服务部"],
-    "name": ["name", "manager_name", "姓名"],
+    "team": ["team", "service_team", "department", "客户服务部", "服务部", "部门"],
     "shift_start": ["shift_start"],
     "shift_end": ["shift_end"],
     "districts": ["districts", "district"],
     "max_visits_per_day": ["max_visits_per_day"],
 }
+"""Manager columns: canonical name -> accepted headers, in order of preference."""
+DISTRICT_ALIASES = {"district_id": ["district_id", "district", "id", "code", "name", "区县编码", "区县"],
+                    "name": ["name", "district_name", "名称"]}
+LOCK_ALIASES = {"retailer_id": RETAILER_ALIASES["retailer_id"], "manager_id": MANAGER_ALIASES["manager_id"]}
+
+
+def known_headers(aliases: dict[str, list[str]], overrides: dict[str, str]) -> list[str]:
+    """Every header a table of this kind may have (to find its header row)."""
+    return [n for names in aliases.values() for n in names] + list(overrides.values())
+
+
+def read_input(path: Path, scenario: Scenario, file: str) -> RawTable:
+    """The raw table of one input file (``retailers``, ``managers``, ``districts``, ``locked``)
+    read with the scenario's settings for it (encoding, sheet, header row, layer)."""
+    inp = scenario.inputs
+    aliases = {"retailers": RETAILER_ALIASES, "managers": MANAGER_ALIASES, "districts": DISTRICT_ALIASES,
+               "locked": LOCK_ALIASES}[file]
+    return read_table(path, encoding=inp.encoding, layer=inp.layer if file == "retailers" else None,
+                      sheet=inp.sheet_for(file), header_row=inp.header_row_for(file),
+                      known_headers=known_headers(aliases, inp.columns_for(file))
+                      + ([scenario.regions.column] if scenario.regions else []))
 
 
 # --- the dataset ----------------------------------------------------------------------------
@@ -81,11 +113,16 @@ MANAGER_ALIASES = {
 class Dataset:
     """Validated inputs of one scenario, in WGS84 and a local metric projection.
 
-    ``retailers`` columns: retailer_id, name, lon, lat, x, y, class, tier, sales_volume,
-    opening_hours (text), hours (parsed :data:`planner.inputs.hours.Week` or None), district, market,
-    current_manager, service_s, region, row. ``managers`` columns: manager_id, name, lon, lat, x, y, team,
-    shift_start_s, shift_end_s, districts (tuple), max_visits_per_day, region, row. ``region`` is the
-    ``regions.column`` value ("" without one).
+    ``retailers`` columns: retailer_id, name, lon, lat (WGS84), lon_input, lat_input (as given, in
+    ``inputs.crs``), x, y, class, class_rule (the ``classify`` rule that gave the class, 1-based;
+    0 from a class column), tier, licence, address, format, market_type, phone, status,
+    sales_volume, opening_hours (text), hours (parsed :data:`planner.inputs.hours.Week` or None),
+    district, market, current_manager (a manager id), order_weekday (text), order_days (tuple of
+    weekdays 0 = Monday), service_s, region, row. ``managers`` columns: manager_id, name, lon, lat,
+    lon_input, lat_input, x, y, team, shift_start_s, shift_end_s, districts (tuple),
+    max_visits_per_day, region, row. ``region`` is the ``regions.column`` value ("" without one).
+    ``retailer_extra``: the retailer file's other columns (its own headers), row-aligned;
+    ``retailer_present``: the canonical optional columns the file has, in file order.
     """
 
     retailers: pd.DataFrame
@@ -95,6 +132,9 @@ class Dataset:
     locked: dict[str, str] = field(default_factory=dict)  # retailer_id -> manager_id
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    retailer_extra: pd.DataFrame = field(default_factory=pd.DataFrame)
+    retailer_present: list[str] = field(default_factory=list)
+    classify_counts: tuple[int, ...] = ()  # retailers taken by each classify rule
 
     @property
     def n_retailers(self) -> int:
@@ -103,21 +143,28 @@ class Dataset:
 
 def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -> pd.DataFrame:
     inp = scenario.inputs
-    raw, region = select_region(read_table(path, encoding=inp.encoding, layer=inp.layer), scenario, problems)
+    raw, region = select_region(read_input(path, scenario, "retailers"), scenario, problems)
     if raw is None:
         return pd.DataFrame()
     before = len(problems.problems)
-    cmap = map_columns(raw, RETAILER_ALIASES, inp.columns, ["retailer_id", "lon", "lat", "class"], problems)
+    required = ["retailer_id", "lon", "lat"] + ([] if scenario.classify else ["class"])
+    cmap = map_columns(raw, RETAILER_ALIASES, inp.columns_for("retailers"), required, problems)
     if len(problems.problems) > before:
         return pd.DataFrame()
     ids = id_column(raw, cmap.get("retailer_id"), "retailer_id", problems)
-    lon, lat = coordinate_columns(raw, cmap, inp.crs, problems)
-    cls = text_column(raw, cmap, "class")
+    lon, lat, lon_in, lat_in = coordinate_columns(raw, cmap, inp.crs, problems)
     known = set(scenario.classes)
-    for k in np.flatnonzero(~np.isin(cls, list(known))):
-        c = cls[k]
-        problems.add(raw.name, f"unknown class {c!r}; the scenario defines {', '.join(sorted(known))}"
-                     if c else "class is missing", row=int(raw.rows[k]), field="class")
+    counts: tuple[int, ...] = ()
+    if scenario.classify:
+        got = classify(raw, cmap, scenario.classify, problems)
+        cls, rule, counts = got.classes, got.rule, got.counts
+    else:
+        cls = text_column(raw, cmap, "class")
+        rule = np.zeros(len(cls), dtype=np.int64)
+        for k in np.flatnonzero(~np.isin(cls, list(known))):
+            c = cls[k]
+            problems.add(raw.name, f"unknown class {c!r}; the scenario defines {', '.join(sorted(known))} "
+                         "(or give classify rules)" if c else "class is missing", row=int(raw.rows[k]), field="class")
     sales = number_column(raw, cmap.get("sales_volume"), "sales_volume", problems, required=False, minimum=0)
     svc_min = number_column(raw, cmap.get("service_min"), "service_min", problems, required=False, minimum=0)
     hours_text = text_column(raw, cmap, "opening_hours")
@@ -128,40 +175,52 @@ def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -
         except ValueError as e:
             problems.add(raw.name, f"cannot read opening hours {t!r}: {e}", row=int(raw.rows[k]), field="opening_hours")
             hours.append(None)
+    order_text = text_column(raw, cmap, "order_weekday")
+    order_days = []
+    for k, t in enumerate(order_text):
+        try:
+            order_days.append(parse_weekdays(t))
+        except ValueError as e:
+            problems.add(raw.name, str(e), row=int(raw.rows[k]), field="order_weekday")
+            order_days.append(())
     class_svc = np.array([scenario.classes[c].service_min * 60 if c in known else 0 for c in cls], dtype=float)
     service_s = np.where(np.isnan(svc_min), class_svc, svc_min * 60).round().astype(np.int64)
-    df = pd.DataFrame({
-        "retailer_id": ids.astype(str),
-        "name": text_column(raw, cmap, "name"),
-        "lon": lon, "lat": lat,
-        "class": cls,
-        "tier": text_column(raw, cmap, "tier"),
+    data = {"retailer_id": ids.astype(str), "lon": lon, "lat": lat, "lon_input": lon_in, "lat_input": lat_in,
+            "class": cls, "class_rule": rule}
+    data.update({c: text_column(raw, cmap, c) for c in RETAILER_TEXT})
+    data.update({
         "sales_volume": np.nan_to_num(sales, nan=0.0),
         "opening_hours": hours_text,
         "hours": pd.Series(hours, dtype=object),
-        "district": text_column(raw, cmap, "district"),
-        "market": text_column(raw, cmap, "market"),
         "current_manager": text_column(raw, cmap, "current_manager"),
+        "order_weekday": order_text,
+        "order_days": pd.Series(order_days, dtype=object),
         "service_s": service_s,
         "region": region,
         "row": raw.rows,
     })
+    df = pd.DataFrame(data)
+    used = set(cmap.values()) | ({scenario.regions.column} if scenario.regions else set())
     df.attrs["file"] = raw.name
     df.attrs["encoding"] = raw.encoding
+    df.attrs["extra"] = raw.frame[[c for c in raw.frame.columns if c not in used]].reset_index(drop=True)
+    df.attrs["present"] = [k for c in raw.frame.columns for k, v in cmap.items()
+                           if v == c and k not in ("retailer_id", "lon", "lat")]
+    df.attrs["classify_counts"] = counts
     return df
 
 
 def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) -> pd.DataFrame:
     inp = scenario.inputs
-    raw, region = select_region(read_table(path, encoding=inp.encoding, layer=None), scenario, problems)
+    raw, region = select_region(read_input(path, scenario, "managers"), scenario, problems)
     if raw is None:
         return pd.DataFrame()
     before = len(problems.problems)
-    cmap = map_columns(raw, MANAGER_ALIASES, {}, ["manager_id", "lon", "lat"], problems)
+    cmap = map_columns(raw, MANAGER_ALIASES, inp.columns_for("managers"), ["manager_id", "lon", "lat"], problems)
     if len(problems.problems) > before:
         return pd.DataFrame()
     ids = id_column(raw, cmap.get("manager_id"), "manager_id", problems)
-    lon, lat = coordinate_columns(raw, cmap, inp.crs, problems)
+    lon, lat, lon_in, lat_in = coordinate_columns(raw, cmap, inp.crs, problems)
     cal = scenario.calendar
     default_start, default_end = parse_clock(cal.shift.start), parse_clock(cal.shift.end)
     starts, ends = [], []
@@ -192,7 +251,7 @@ def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) ->
     df = pd.DataFrame({
         "manager_id": ids.astype(str),
         "name": text_column(raw, cmap, "name"),
-        "lon": lon, "lat": lat,
+        "lon": lon, "lat": lat, "lon_input": lon_in, "lat_input": lat_in,
         "team": teams,
         "shift_start_s": np.array(starts, dtype=np.int64),
         "shift_end_s": np.array(ends, dtype=np.int64),
@@ -205,16 +264,15 @@ def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) ->
     return df
 
 
-def read_districts(path: Path, problems: ProblemCollector):
+def read_districts(path: Path, scenario: Scenario, problems: ProblemCollector):
     """Administrative districts: polygons with a ``district_id`` (or ``id``/``name``) column."""
-    raw = read_table(path)
+    raw = read_input(path, scenario, "districts")
     if raw.geometry is None:
         problems.add(raw.name, "districts must be a spatial file with polygons (GeoJSON, GeoPackage, ...)")
         return None
     import geopandas as gpd
 
-    cmap = map_columns(raw, {"district_id": ["district_id", "district", "id", "code", "name"],
-                              "name": ["name", "district_name"]}, {}, ["district_id"], problems)
+    cmap = map_columns(raw, DISTRICT_ALIASES, scenario.inputs.columns_for("districts"), ["district_id"], problems)
     if "district_id" not in cmap:
         return None
     ids = id_column(raw, cmap["district_id"], "district_id", problems)
@@ -226,11 +284,10 @@ def read_districts(path: Path, problems: ProblemCollector):
                             geometry=raw.geometry.to_numpy(), crs=4326)
 
 
-def read_locked(path: Path, problems: ProblemCollector) -> tuple[dict[str, str], dict[str, int]]:
+def read_locked(path: Path, scenario: Scenario, problems: ProblemCollector) -> tuple[dict[str, str], dict[str, int]]:
     """Locks file: retailer_id -> manager_id, and the row of each retailer id."""
-    raw = read_table(path)
-    cmap = map_columns(raw, {"retailer_id": RETAILER_ALIASES["retailer_id"], "manager_id": MANAGER_ALIASES["manager_id"]},
-                        {}, ["retailer_id", "manager_id"], problems)
+    raw = read_input(path, scenario, "locked")
+    cmap = map_columns(raw, LOCK_ALIASES, scenario.inputs.columns_for("locked"), ["retailer_id", "manager_id"], problems)
     if len(cmap) < 2:
         return {}, {}
     ids = id_column(raw, cmap["retailer_id"], "retailer_id", problems)
@@ -250,12 +307,13 @@ def load_dataset(loaded: LoadedScenario) -> Dataset:
     problems = ProblemCollector()
     retailers = read_retailers(paths["retailers"], sc, problems)
     managers = read_managers(paths["managers"], sc, problems)
-    districts = read_districts(paths["districts"], problems) if "districts" in paths else None
-    locked_raw, rows = read_locked(paths["locked"], problems) if "locked" in paths else ({}, {})
+    districts = read_districts(paths["districts"], sc, problems) if "districts" in paths else None
+    locked_raw, rows = read_locked(paths["locked"], sc, problems) if "locked" in paths else ({}, {})
     if problems:
         problems.raise_if_any(DataError, "the input data has errors")
     rname, mname = retailers.attrs["file"], managers.attrs["file"]
     mids = set(managers["manager_id"])
+    retailers["current_manager"] = _manager_ids(retailers["current_manager"], managers)
     for k in np.flatnonzero((retailers["current_manager"] != "").to_numpy() & ~retailers["current_manager"].isin(mids).to_numpy()):
         problems.add(rname, f"current_manager {retailers['current_manager'].iat[k]!r} is not in {mname}"
                      + (f" (region {sc.regions.select!r})" if sc.regions is not None and sc.regions.select else ""),
@@ -295,8 +353,22 @@ def load_dataset(loaded: LoadedScenario) -> Dataset:
     spread = math.hypot(retailers["x"].max() - retailers["x"].min(), retailers["y"].max() - retailers["y"].min())
     if spread > 500_000:
         warnings.append(f"the retailers span {spread / 1000:.0f} km; check for stray coordinates or split the region")
+    extra = retailers.attrs.get("extra", pd.DataFrame(index=retailers.index))
     return Dataset(retailers=retailers, managers=managers, projection=proj, districts=districts,
-                   locked=locked_raw, files=paths, warnings=warnings)
+                   locked=locked_raw, files=paths, warnings=warnings, retailer_extra=extra,
+                   retailer_present=list(retailers.attrs.get("present", [])),
+                   classify_counts=tuple(retailers.attrs.get("classify_counts", ())))
+
+
+def _manager_ids(values: pd.Series, managers: pd.DataFrame) -> pd.Series:
+    """``current_manager`` values as manager ids: an id stays, a name that belongs to exactly one
+    manager becomes that manager's id (branches often list the manager's name)."""
+    ids = set(managers["manager_id"])
+    by_name: dict[str, list[str]] = {}
+    for mid, name in zip(managers["manager_id"], managers["name"], strict=True):
+        if name:
+            by_name.setdefault(str(name), []).append(str(mid))
+    return values.map(lambda v: v if (v in ids or len(by_name.get(v, [])) != 1) else by_name[v][0])
 
 
 def assign_districts(lon: np.ndarray, lat: np.ndarray, districts) -> np.ndarray:

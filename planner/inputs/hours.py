@@ -132,3 +132,35 @@ def format_opening_hours(week: Week | None) -> str:
         rules.append(f"{name} {fmt(week[i])}")
         i = j + 1
     return "; ".join(rules)
+
+
+_WEEKDAY_WORDS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+                  "mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5, "sun": 6,
+                  **{c: k for k, c in enumerate(DAY_CODES)}}
+
+
+def parse_weekdays(text: str | None) -> tuple[int, ...]:
+    """Weekdays (0 = Monday .. 6 = Sunday) of a text such as ``周一``, ``星期四``, ``Mon``,
+    ``Thursday``, ``1`` (1 = Monday .. 7 = Sunday) or several of them separated by ``,`` ``;``
+    ``、`` ``/`` or spaces (``周一、周四``); ``()`` for empty text. Raises ``ValueError``."""
+    if text is None:
+        return ()
+    t = str(text).strip()
+    if not t or t.lower() in ("nan", "none"):
+        return ()
+    for zh, code in sorted(_ZH_DAYS.items(), key=lambda kv: -len(kv[0])):
+        t = t.replace(zh, f" {code} ")
+    t = re.sub(r"周\s*([1-7])", r" \1 ", t)
+    out: list[int] = []
+    for tok in re.split(r"[\s,;，；、/|]+", t.lower()):
+        if not tok:
+            continue
+        if tok.isdigit() and 1 <= int(tok) <= 7:
+            d = int(tok) - 1
+        elif tok.rstrip(".") in _WEEKDAY_WORDS:
+            d = _WEEKDAY_WORDS[tok.rstrip(".")]
+        else:
+            raise ValueError(f"{text!r} is not a weekday (周一..周日, Mon..Sun or 1..7)")
+        if d not in out:
+            out.append(d)
+    return tuple(sorted(out))

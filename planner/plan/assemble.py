@@ -12,7 +12,7 @@ from planner.config.scenario import format_clock
 from planner.design.context import Context, adjacency
 from planner.design.territories import Slot, Territories
 from planner.plan.kpis import compute_kpis
-from planner.plan.model import Plan
+from planner.plan.model import VISIT_OUT, Plan
 from solvers.schedule.problem import ScheduleResult
 
 
@@ -22,10 +22,11 @@ def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np
     rid = r["retailer_id"].to_numpy()
     cls = r["class"].to_numpy()
     dates = [d.date.isoformat() for d in ctx.days]
-    assignments = pd.DataFrame({"retailer_id": rid, "manager_id": [terr.slots[k].manager_id for k in terr.owner],
-                                "team": [terr.slots[k].team for k in terr.owner]})
+    assignments = assignment_table(ctx, terr)
     vrows, urows, routes = [], [], []
     lonlat = ctx.lonlat
+    lon_in, lat_in = r["lon_input"].to_numpy(float), r["lat_input"].to_numpy(float)
+    lon_w, lat_w = r["lon"].to_numpy(float), r["lat"].to_numpy(float)
     for k, (units, res) in sorted(calendars.items()):
         s = terr.slots[k]
         for route in sorted(res.routes, key=lambda x: x.day):
@@ -33,7 +34,8 @@ def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np
             for q, st in enumerate(route.stops, start=1):
                 g = int(units[st.customer])
                 vrows.append((s.manager_id, route.day, dates[route.day], q, rid[g], format_clock(st.arrival_s),
-                              format_clock(st.departure_s), int(st.travel_s), int(st.departure_s - st.start_s)))
+                              format_clock(st.departure_s), int(st.travel_s), int(st.departure_s - st.start_s),
+                              lon_in[g], lat_in[g], lon_w[g], lat_w[g]))
             path = [s.base_loc] + [int(units[st.customer]) for st in route.stops] + [s.base_loc]
             coords = route_coords(ctx, path, lonlat, s)
             wait = sum(st.start_s - st.arrival_s for st in route.stops)
@@ -50,18 +52,42 @@ def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np
             d = u.day
             urows.append((rid[g], s.manager_id, cls[g], "" if d is None else d, "" if d is None else dates[d],
                           u.reason, u.message))
-    visits = pd.DataFrame(vrows, columns=["manager_id", "day_index", "date", "sequence", "retailer_id", "arrival",
-                                          "departure", "travel_s", "service_s"])
+    visits = pd.DataFrame(vrows, columns=VISIT_OUT)
     unplanned = pd.DataFrame(urows, columns=["retailer_id", "manager_id", "class", "day_index", "date", "reason", "message"])
     managers = pd.DataFrame({
         "manager_id": [s.manager_id for s in terr.slots], "team": [s.team for s in terr.slots],
-        "lon": [s.lon for s in terr.slots], "lat": [s.lat for s in terr.slots],
+        "lon": [s.lon if s.lon_input is None else s.lon_input for s in terr.slots],
+        "lat": [s.lat if s.lat_input is None else s.lat_input for s in terr.slots],
+        "lon_wgs84": [s.lon for s in terr.slots], "lat_wgs84": [s.lat for s in terr.slots],
         "shift_start": [format_clock(s.shift_start_s) for s in terr.slots],
         "shift_end": [format_clock(s.shift_end_s) for s in terr.slots],
         "vacant": [s.vacant for s in terr.slots]})
     territories = territory_features(ctx, terr)
     return Plan(assignments=assignments, visits=visits, unplanned=unplanned, managers=managers, routes=routes,
                 territories=territories, manifest={"methods": methods})
+
+
+def assignment_table(ctx: Context, terr: Territories) -> pd.DataFrame:
+    """``assignments.csv``: retailer, manager, team, class and the ``classify`` rule that gave it
+    (1-based; empty from a class column), the coordinates in the input CRS and in WGS84, then the
+    retailer file's other columns (canonical names for the columns the planner recognises, the
+    file's own headers for the others), so a plan carries names, addresses and phones."""
+    r = ctx.ds.retailers
+    rule = r["class_rule"].to_numpy()
+    out = pd.DataFrame({
+        "retailer_id": r["retailer_id"].to_numpy(), "manager_id": [terr.slots[k].manager_id for k in terr.owner],
+        "team": [terr.slots[k].team for k in terr.owner], "class": r["class"].to_numpy(),
+        "class_rule": pd.array([int(x) if x > 0 else None for x in rule], dtype="Int64"),
+        "lon": r["lon_input"].to_numpy(float), "lat": r["lat_input"].to_numpy(float),
+        "lon_wgs84": r["lon"].to_numpy(float), "lat_wgs84": r["lat"].to_numpy(float)})
+    for c in ctx.ds.retailer_present:
+        if c in r.columns and c not in out.columns:
+            out[c] = r[c].to_numpy()
+    extra = ctx.ds.retailer_extra
+    for c in extra.columns:
+        name = c if c not in out.columns else f"input_{c}"
+        out[name] = extra[c].to_numpy()
+    return out
 
 
 def route_coords(ctx: Context, path: list[int], lonlat: np.ndarray, slot: Slot) -> list[list[float]]:

@@ -34,6 +34,13 @@ ASSIGNMENT_COLUMNS = ["retailer_id", "manager_id", "team"]
 VISIT_COLUMNS = ["manager_id", "day_index", "date", "sequence", "retailer_id", "arrival", "departure", "travel_s", "service_s"]
 UNPLANNED_COLUMNS = ["retailer_id", "manager_id", "class", "day_index", "date", "reason", "message"]
 MANAGER_COLUMNS = ["manager_id", "team", "lon", "lat", "shift_start", "shift_end", "vacant"]
+"""The columns every plan folder has (read_plan requires them; older plans have only these)."""
+COORD_COLUMNS = ["lon", "lat", "lon_wgs84", "lat_wgs84"]
+"""Coordinates in outputs: ``lon, lat`` in the input CRS (``inputs.crs``: the numbers the user gave),
+``lon_wgs84, lat_wgs84`` in WGS84 (GeoJSON files are always WGS84)."""
+ASSIGNMENT_OUT = ["retailer_id", "manager_id", "team", "class", "class_rule", *COORD_COLUMNS]
+VISIT_OUT = [*VISIT_COLUMNS, *COORD_COLUMNS]
+MANAGER_OUT = ["manager_id", "team", *COORD_COLUMNS, "shift_start", "shift_end", "vacant"]
 PLAN_FILES = ["assignments.csv", "visits.csv", "unplanned.csv", "managers.csv", "territories.geojson",
               "routes.geojson", "kpis.json", "manifest.json"]
 
@@ -86,12 +93,19 @@ def _clean(obj):
     return obj
 
 
+def _ordered(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    """``df`` with the known columns first (those it has), then its other columns (e.g. the
+    retailer file's own columns carried to assignments.csv)."""
+    head = [c for c in first if c in df.columns]
+    return df[head + [c for c in df.columns if c not in head]]
+
+
 def write_into(plan: Plan, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    plan.assignments[ASSIGNMENT_COLUMNS].to_csv(folder / "assignments.csv", index=False, encoding="utf-8")
-    plan.visits[VISIT_COLUMNS].to_csv(folder / "visits.csv", index=False, encoding="utf-8")
+    _ordered(plan.assignments, ASSIGNMENT_OUT).to_csv(folder / "assignments.csv", index=False, encoding="utf-8")
+    _ordered(plan.visits, VISIT_OUT).to_csv(folder / "visits.csv", index=False, encoding="utf-8")
     plan.unplanned[UNPLANNED_COLUMNS].to_csv(folder / "unplanned.csv", index=False, encoding="utf-8")
-    plan.managers[MANAGER_COLUMNS].to_csv(folder / "managers.csv", index=False, encoding="utf-8")
+    _ordered(plan.managers, MANAGER_OUT).to_csv(folder / "managers.csv", index=False, encoding="utf-8")
     for name, feats in (("territories.geojson", plan.territories), ("routes.geojson", plan.routes)):
         (folder / name).write_text(dumps(_clean({"type": "FeatureCollection", "features": feats})), encoding="utf-8")
     (folder / "kpis.json").write_text(dumps(_clean(plan.kpis)), encoding="utf-8")
@@ -154,6 +168,10 @@ def read_plan(folder: Path) -> Plan:
     visits = csv("visits.csv", VISIT_COLUMNS, {"day_index": "int64", "sequence": "int64", "travel_s": "int64", "service_s": "int64"})
     unplanned = csv("unplanned.csv", UNPLANNED_COLUMNS, {})
     managers = csv("managers.csv", MANAGER_COLUMNS, {"lon": "float64", "lat": "float64"})
+    if "lon_wgs84" not in managers.columns:  # plans made before coordinates came back in the input CRS
+        managers["lon_wgs84"], managers["lat_wgs84"] = managers["lon"], managers["lat"]
+    else:
+        managers = managers.astype({"lon_wgs84": "float64", "lat_wgs84": "float64"})
     subs = {}
     for sub in ("baseline",):
         if (folder / sub / "manifest.json").exists():

@@ -137,14 +137,13 @@ def is_complete(folder: Path) -> bool:
 def region_values(loaded) -> tuple[dict[str, int], list[int], set[str]]:
     """Regions of a scenario's retailer file: {region: retailers}, the rows without a region, and
     the regions named in the managers file."""
-    from planner.inputs.tables import read_table
+    from planner.inputs.dataset import read_input
 
     reg = loaded.scenario.regions
     inp = loaded.scenario.inputs
     out = []
     for key in ("retailers", "managers"):
-        raw = read_table(loaded.resolve(getattr(inp, key)), encoding=inp.encoding,
-                         layer=inp.layer if key == "retailers" else None)
+        raw = read_input(loaded.resolve(getattr(inp, key)), loaded.scenario, key)
         cols = {c.lower(): c for c in raw.frame.columns}
         col = cols.get(reg.column.lower())
         if col is None:
