@@ -649,14 +649,11 @@ def run_scenario(loaded: LoadedScenario, *, out: Path | None = None, seed: int |
     report = {}
 
     def check(tmp: Path) -> None:
-        rep = validate_folder(tmp, loaded=loaded, ctx=ctx, label=str(folder.resolve()))
+        rep = validate_folder(tmp, label=str(folder.resolve()))  # from the files on disk, baseline/ included
         report["v"] = rep
         (tmp / "validation.json").write_text(rep.to_json(), encoding="utf-8")
-        if "baseline" in plan.sub_plans:
-            sub = validate_folder(tmp / "baseline", loaded=loaded, ctx=ctx, label=str(folder.resolve() / "baseline"))
-            (tmp / "baseline" / "validation.json").write_text(sub.to_json(), encoding="utf-8")
-            rep.merge_sub("baseline", sub)
-            (tmp / "validation.json").write_text(rep.to_json(), encoding="utf-8")
+        for name, sub in rep.sub_reports.items():
+            (tmp / name / "validation.json").write_text(sub.to_json(), encoding="utf-8")
         reports_for_run(tmp, ctx=ctx, lang=lang, label=folder.name, warn=progress.warn)
 
     folder = write_plan(plan, folder, before_commit=check)
