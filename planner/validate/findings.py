@@ -44,9 +44,13 @@ class Finding:
     day_index: int | None = None
 
     def as_dict(self) -> dict:
-        """The finding as a JSON object (``None`` fields left out)."""
-        keys = ("check", "message", "file", "row", "manager_id", "retailer_id", "day_index")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        """The finding as a JSON object: check, message, file and row always (``null`` when unknown),
+        manager, retailer and day when known."""
+        out = {"check": self.check, "message": self.message, "file": self.file, "row": self.row}
+        for k in ("manager_id", "retailer_id", "day_index"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        return out
 
     def where(self) -> str:
         """``visits.csv row 17`` / ``routes.geojson feature 3`` / ``kpis.json`` / ``""``."""

@@ -70,7 +70,9 @@ def fingerprint(files: PlanFiles) -> tuple:
     inputs = man.get("inputs") or {}
     hashes = tuple(sorted((str(k), str(v.get("path")), str(v.get("sha256"))) for k, v in inputs.items()
                           if isinstance(v, dict)))
-    return files.scenario_text, str((man.get("scenario") or {}).get("path", "")), hashes, man.get("start_date")
+    scenario = man.get("scenario") or {}
+    return (files.scenario_text, str(scenario.get("path", "")), str(scenario.get("sha256", "")), hashes,
+            man.get("start_date"))
 
 
 def scenario_location(files: PlanFiles) -> Path:

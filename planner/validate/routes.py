@@ -187,18 +187,26 @@ def inp_index(inp: Inputs) -> dict[str, int]:
     return cached
 
 
+def retailer_columns(inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """Service seconds and parsed opening hours per retailer (input order), read once per inputs."""
+    cached = inp.cache.get("service_hours")
+    if cached is None:
+        r = inp.ds.retailers
+        cached = (r["service_s"].to_numpy(), r["hours"].to_numpy())
+        inp.cache["service_hours"] = cached
+    return cached
+
+
 def retime(g: list[Visit], feature, weekday: int, inp: Inputs, mgr: Manager, rep: ValidationReport) -> RouteFacts:
     """Timing, opening-hours and break checks of one route; its recomputed totals."""
     m, d = mgr.manager_id, g[0].day_index
     where = {"manager_id": m, "day_index": d}
-    r = inp.ds.retailers
     index = inp_index(inp)
     idx = [index[v.retailer_id] for v in g]
     locs = np.array([mgr.base_loc, *idx, mgr.base_loc], dtype=np.int64)
     tm = inp.travel.oracle.matrix(locs)
     legs = [int(tm[k, k + 1]) for k in range(len(locs) - 1)]
-    svc = r["service_s"].to_numpy()
-    hours = r["hours"].to_numpy()
+    svc, hours = retailer_columns(inp)
     shift0, shift1 = mgr.shift_s
     props = feature[1] if feature is not None else None
     first_leg = legs[0] if legs[0] < UNREACHABLE else g[0].travel_s
