@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import BASE_SCENARIO, write_scenario
+
 from planner.config.scenario import load_scenario
 from planner.design.context import prepare
 from planner.design.horizon import horizon

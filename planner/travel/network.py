@@ -6,7 +6,9 @@ effective speeds per highway type.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,10 +154,42 @@ def read_graphml(path: Path, speeds: dict[str, float] | None = None) -> RoadNetw
     return build_network(lon, lat, np.array(u), np.array(v), np.array(length), np.array(kmh), oneway, path.name)
 
 
+ROAD_NETWORK_CACHE_SIZE = 2
+_network_cache: OrderedDict[tuple, RoadNetwork] = OrderedDict()
+_network_cache_lock = threading.Lock()
+
+
 def read_road_network(path: Path, speeds: dict[str, float] | None = None) -> RoadNetwork:
+    """Read an OSM PBF or GraphML road network, at most once per process for the same file.
+
+    The last :data:`ROAD_NETWORK_CACHE_SIZE` networks read are kept in memory, keyed by the
+    resolved path, file size, modification time (ns) and speed overrides, so a run and the
+    validation of its plan folder read a road file once; a changed file is read again. The
+    returned network is shared: treat it as read-only.
+    """
+    path = Path(path)
     name = path.name.lower()
-    if name.endswith(".pbf"):
-        return read_osm_pbf(path, speeds)
-    if name.endswith((".graphml", ".graphml.gz", ".graphml.bz2")):
-        return read_graphml(path, speeds)
-    raise DataError(f"{path.name}: road networks must be an OSM PBF (.osm.pbf) or GraphML (.graphml[.gz]) file")
+    if not name.endswith((".pbf", ".graphml", ".graphml.gz", ".graphml.bz2")):
+        raise DataError(f"{path.name}: road networks must be an OSM PBF (.osm.pbf) or GraphML (.graphml[.gz]) file")
+    try:
+        st = path.stat()
+    except OSError:
+        raise DataError(f"{path.name}: road network file not found ({path})") from None
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, tuple(sorted((speeds or {}).items())))
+    with _network_cache_lock:
+        hit = _network_cache.get(key)
+        if hit is not None:
+            _network_cache.move_to_end(key)
+            return hit
+    network = read_osm_pbf(path, speeds) if name.endswith(".pbf") else read_graphml(path, speeds)
+    with _network_cache_lock:
+        _network_cache[key] = network
+        while len(_network_cache) > ROAD_NETWORK_CACHE_SIZE:
+            _network_cache.popitem(last=False)
+    return network
+
+
+def clear_road_network_cache() -> None:
+    """Forget the road networks kept by :func:`read_road_network`."""
+    with _network_cache_lock:
+        _network_cache.clear()
