@@ -49,18 +49,21 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from solvers.common import Stop
+from solvers.parallel import best_of_workers
 from solvers.routing import (
     DescentSession,
     RoutingClient,
+    RoutingParams,
     RoutingProblem,
     RoutingRoute,
-    solve_routing,
 )
+from solvers.routing import solve as solve_routing
 
 if TYPE_CHECKING:
     from solvers.schedule.solver import _Encoder, _Encoding, _Model, _Sol
@@ -488,21 +491,16 @@ def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng:
     worker), so the result still depends only on the seed and the limits. Inside a daemonic
     process (which may not start children, e.g. a batch worker) the search runs alone.
     """
-    import multiprocessing as mp
-
     seeds = [int(rng.integers(2**31)) for _ in range(max(int(workers), 1))]
-    if len(seeds) == 1 or mp.current_process().daemon:
-        return _run_one(m, enc, sol, stop, clock, seeds[0], reserve_s, HORIZON_SHARES[0])
-    # fork: the children inherit the model (no pickling, no re-import); they start no threads
-    ctx = mp.get_context("fork")
-    with ctx.Pool(len(seeds)) as pool:
-        runs = pool.starmap(_run_one, [(m, enc, sol, stop, clock, s, reserve_s, HORIZON_SHARES[k % len(HORIZON_SHARES)])
-                                       for k, s in enumerate(seeds)])
+    tasks = [(m, enc, sol, stop, clock, s, reserve_s, HORIZON_SHARES[k % len(HORIZON_SHARES)])
+             for k, s in enumerate(seeds)]
     from solvers.schedule.solver import _objective
 
-    objs = [_objective(m, b) for b, _ in runs]
-    k = int(np.argmin(objs))
+    runs, k = best_of_workers(_run_one, tasks, key=lambda run: _objective(m, run[0]))
     best, st = runs[k]
+    if len(runs) == 1:
+        return best, st
+    objs = [_objective(m, b) for b, _ in runs]
     st = dict(st, workers=len(seeds), worker_best=k, worker_objectives=[o / m.scale for o in objs],
               worker_penalty_factors=[r[1]["penalty_factor"] for r in runs],
               lns_iterations=sum(r[1]["lns_iterations"] for r in runs))
@@ -630,7 +628,7 @@ def _horizon_ils(m: _Model, enc: _Encoder, sol: _Sol, *, seconds: float | None, 
     e, init = horizon_encoding(m, enc, sol)
     if not e.problem.clients:
         return sol
-    rs = solve_routing(e.problem, backend="pyvrp", seed=seed, initial=init,
+    rs = solve_routing(replace(e.problem, initial=init), seed=seed, params=RoutingParams(backend="pyvrp"),
                        stop=Stop(time_limit_s=seconds, max_iterations=iterations))
     if not rs.feasible:
         return sol

@@ -28,13 +28,13 @@ is impossible within shifts and opening hours). Every unplanned visit carries a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
-from solvers.common import Status
+from solvers.common import Status, UnplannedReason
 
-Reason = Literal["shift_capacity", "opening_hours", "unreachable", "low_value", "vehicle_capacity"]
+Reason = UnplannedReason
+"""Why a visit is unplanned: one of :data:`solvers.common.UNPLANNED_REASONS`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -58,7 +58,7 @@ step (see :mod:`solvers.schedule.periodic`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -66,13 +66,14 @@ from solvers.common import UNREACHABLE, Status, Stop
 from solvers.routing import (
     RoutingClient,
     RoutingGroup,
+    RoutingParams,
     RoutingProblem,
     RoutingRoute,
     RoutingVehicleType,
     improve_routes,
     slot_neighbours,
-    solve_routing,
 )
+from solvers.routing import solve as solve_routing
 from solvers.schedule.periodic import run_periodic
 from solvers.schedule.problem import (
     Reason,
@@ -554,8 +555,8 @@ def _exact_pattern_search(m: _Model, enc: _Encoder, sol: _Sol, rng: np.random.Ge
             e = enc.encode(trial, days=[d])
             if not e.problem.clients:
                 continue
-            rs = improve_routes(e.problem, _to_routes(e, trial), backend=backend,
-                                seed=int(rng.integers(2**31)))
+            rs = improve_routes(replace(e.problem, initial=_to_routes(e, trial)),
+                                seed=int(rng.integers(2**31)), params=RoutingParams(backend=backend))
             if not rs.feasible:
                 ok = False
                 break
@@ -1097,10 +1098,11 @@ def solve(
                 it = 10**9 if stop.max_iterations is None else stop.max_iterations
             if stop.max_iterations is not None:
                 it = min(it, stop.max_iterations - iterations)
-            rs = solve_routing(e.problem, backend="pyvrp", seed=int(rng.integers(2**31)),
+            rs = solve_routing(replace(e.problem, initial=_to_routes(e, cur)), seed=int(rng.integers(2**31)),
                                stop=Stop(time_limit_s=remaining, max_iterations=it),
-                               initial=_to_routes(e, cur))
-            iterations += max(int(rs.stats.get("iterations", it)), 1)  # >= 1: the loop ends
+                               params=RoutingParams(backend="pyvrp"))
+            used_it = it if rs.stats.iterations is None else rs.stats.iterations
+            iterations += max(int(used_it), 1)  # >= 1: the loop ends
             nothing_to_route = n_clients == 0
             feasible = rs.feasible
             new = _from_routes(m, e, rs.routes, cur)
@@ -1118,9 +1120,9 @@ def solve(
                 if not e.problem.clients:
                     continue
                 per = None if remaining is None else max(remaining / max(len(days), 1), 0.05)
-                rs = solve_routing(e.problem, backend="ortools",
-                                   stop=Stop(time_limit_s=per, max_iterations=max(it // len(days), 1)),
-                                   initial=_to_routes(e, new))
+                rs = solve_routing(replace(e.problem, initial=_to_routes(e, new)), seed=0,
+                                   params=RoutingParams(backend="ortools"),
+                                   stop=Stop(time_limit_s=per, max_iterations=max(it // len(days), 1)))
                 if rs.routes or not e.problem.clients:
                     cand = _from_routes(m, e, rs.routes, new, days=[d])
                     if rs.feasible:
