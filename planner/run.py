@@ -9,6 +9,7 @@ from the finished tables, writes the plan folder atomically (the baseline inside
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import importlib.metadata as md
 import platform
@@ -385,7 +386,7 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
             desc = f"periodic calendar solver (solvers.schedule, backend {sc.schedule.backend})"
         except ImportError:
             ctx.progress.warn("the calendar solver is not available; using the simple greedy method")
-    from solvers.baseline import greedy_schedule
+    from solvers.schedule import ScheduleParams, greedy
 
     rid = ctx.ds.retailers["retailer_id"].to_numpy()
     with ctx.progress.task(f"Scheduling visits ({label})", total=len(terr.slots)) as adv:
@@ -399,9 +400,10 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
             if solve is not None and len(units):
                 res = solve(prob, stop=Stop(time_limit_s=sc.solver.schedule_time_limit_s,
                                             max_iterations=sc.solver.max_iterations),
-                            seed=ctx.seed, backend=sc.schedule.backend)
+                            seed=ctx.seed, params=ScheduleParams(backend=sc.schedule.backend))
             else:
-                res = greedy_schedule(prob)
+                res = greedy.solve(prob, stop=Stop(time_limit_s=sc.solver.schedule_time_limit_s,
+                                                   max_iterations=sc.solver.max_iterations), seed=ctx.seed)
             out[k] = (units, res)
             adv()
     return out, desc
@@ -579,7 +581,7 @@ def build_plan(ctx: Context, terr: Territories, *, kind: str, **schedule_kw) -> 
     methods = {"territories": terr.method, "schedule": sdesc}
     plan = assemble_plan(ctx, terr, cals, methods=methods)
     plan.kpis = plan_kpis(ctx, plan, terr)
-    stats = [c[1].stats for c in cals.values()]
+    stats = [dataclasses.asdict(c[1].stats) for c in cals.values()]
     plan.kpis["solver"] = {"territories": terr.details, "schedule_runtime_s": round(t_sched, 3),
                            "schedule_stats": [{k: v for k, v in s.items() if isinstance(v, (int, float, str))} for s in stats][:500]}
     timings = dict(ctx.timings)
