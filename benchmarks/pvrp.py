@@ -12,7 +12,7 @@ Each instance is converted to a :class:`~solvers.schedule.ScheduleProblem` and s
 many processes (default 2, the cores of the reference machine; the best calendar is kept). The route objective is
 the literature's: total travel distance with *real* (unrounded) Euclidean distances. The
 problem carries them as the float ``distance`` matrix (the objective); the routing backend sees
-``round(1000 * distance)`` (see :data:`solvers.schedule.solver.DISTANCE_SCALE`), and times are
+``round(1000 * distance)`` (see :data:`solvers.schedule.model.DISTANCE_SCALE`), and times are
 also in thousandths (``travel_s = round(1000 * d)``, service and the duration limit x1000).
 Every customer must be served (``lam`` is so large that an unplanned visit never pays; any
 unplanned visit makes the result infeasible).

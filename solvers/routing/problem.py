@@ -27,7 +27,7 @@ if it cannot be restored); add one to a problem with :func:`dataclasses.replace`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -175,7 +175,7 @@ class RoutingResult:
     cost: int  # arc costs + fixed costs + prizes of unvisited optional clients
     routes: tuple[RoutingRoute, ...]
     unvisited: tuple[int, ...]
-    stats: RoutingStats = field(default_factory=RoutingStats)
+    stats: RoutingStats
 
     @property
     def feasible(self) -> bool:

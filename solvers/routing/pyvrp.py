@@ -222,7 +222,7 @@ def solve_pyvrp(problem: RoutingProblem, *, stop: Stop, seed: int, descent_only:
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
     if not problem.clients:
-        return RoutingResult(status=Status.OPTIMAL, cost=0, routes=(), unvisited=(), stats=RoutingStats(iterations=0))
+        return RoutingResult(status=Status.OPTIMAL, cost=0, routes=(), unvisited=(), stats=RoutingStats(backend="pyvrp", iterations=0))
     data = build_data(problem)
     rng = pyvrp.RandomNumberGenerator(seed=int(seed) % (2**32))
     lists = problem.neighbours if problem.neighbours is not None else slot_neighbours(problem)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from solvers import routing
 from solvers.common import Stop
 from solvers.routing import RoutingClient, RoutingParams, RoutingProblem, RoutingRoute
-from solvers.routing import solve as solve_routing
 from solvers.schedule.encoding import Encoder, Encoding, from_routes, to_routes
 from solvers.schedule.model import Model
 from solvers.schedule.state import Solution, objective
@@ -77,8 +77,8 @@ def horizon_ils(m: Model, enc: Encoder, sol: Solution, *, seconds: float | None,
     e, init = horizon_encoding(m, enc, sol, neighbours=neighbours)
     if not e.problem.clients:
         return sol
-    rs = solve_routing(replace(e.problem, initial=init), seed=seed, params=RoutingParams(backend="pyvrp"),
-                       stop=Stop(time_limit_s=seconds, max_iterations=iterations))
+    rs = routing.solve(replace(e.problem, initial=init), stop=Stop(time_limit_s=seconds, max_iterations=iterations),
+                       seed=seed, params=RoutingParams(backend="pyvrp"))
     if not rs.feasible:
         return sol
     cand = from_routes(m, e, rs.routes, sol)

@@ -69,9 +69,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from solvers import routing
 from solvers.common import Stop, StopClock
 from solvers.routing import RoutingParams
-from solvers.routing import solve as solve_routing
 from solvers.schedule.encoding import Encoder, from_routes, to_routes
 from solvers.schedule.finish import build_result, final_insert, repair_routes
 from solvers.schedule.model import Model, build_model
@@ -202,49 +202,15 @@ def solve_rounds(m: Model, enc: Encoder, sol: Solution, *, stop: Stop, clock: St
                 break
             if stop.time_limit_s is not None:
                 remaining = max(stop.time_limit_s - clock.elapsed() - t_final_reserve, 0.05)
-        it = params.round_iterations
         if backend == "pyvrp":
-            e = enc.encode(cur)
-            n_clients = len(e.problem.clients)
-            it = it or _round_iterations(n_clients, params)
-            if not searchable:
-                # nothing for the pattern search to do: one long routing run keeps the
-                # router's penalty and acceptance state
-                it = 10**9 if stop.max_iterations is None else stop.max_iterations
-            if stop.max_iterations is not None:
-                it = min(it, stop.max_iterations - iterations)
-            rs = solve_routing(replace(e.problem, initial=to_routes(e, cur)), seed=int(rng.integers(2**31)),
-                               stop=Stop(time_limit_s=remaining, max_iterations=it),
-                               params=RoutingParams(backend="pyvrp"))
-            used_it = it if rs.stats.iterations is None else rs.stats.iterations
-            iterations += max(int(used_it), 1)  # >= 1: the loop ends
+            new, feasible, route_its, n_clients = _route_whole_horizon(
+                m, enc, cur, stop=stop, done_iterations=iterations, remaining=remaining,
+                long_run=not searchable, rng=rng, params=params)
             nothing_to_route = n_clients == 0
-            feasible = rs.feasible
-            new = from_routes(m, e, rs.routes, cur)
         else:
-            feasible = True
-            new = cur.copy()
-            it = it or 200
-            if stop.max_iterations is not None:
-                it = min(it, stop.max_iterations - iterations)
-            days = [d for d in range(m.T) if any(c for (v, dd), c in cur.routes.items() if dd == d)]
-            nothing_to_route = not days
-            iterations += 0 if days else 1
-            for d in days:
-                e = enc.encode(new, days=[d])
-                if not e.problem.clients:
-                    continue
-                per = None if remaining is None else max(remaining / max(len(days), 1), 0.05)
-                rs = solve_routing(replace(e.problem, initial=to_routes(e, new)), seed=0,
-                                   params=RoutingParams(backend="ortools"),
-                                   stop=Stop(time_limit_s=per, max_iterations=max(it // len(days), 1)))
-                if rs.routes or not e.problem.clients:
-                    cand = from_routes(m, e, rs.routes, new, days=[d])
-                    if rs.feasible:
-                        new = cand
-                    else:
-                        feasible = False
-                iterations += max(it // len(days), 1)
+            new, feasible, route_its, nothing_to_route = _route_day_by_day(
+                m, enc, cur, stop=stop, done_iterations=iterations, remaining=remaining, params=params)
+        iterations += route_its
         rounds += 1
         new.obj = objective(m, new)
         if feasible and (not has_best_feasible or new.obj < best.obj):
@@ -277,3 +243,55 @@ def solve_rounds(m: Model, enc: Encoder, sol: Solution, *, stop: Stop, clock: St
         router_objective=best.obj / m.scale, runtime_s=clock.elapsed(),
         routing_clients=n_clients, seed=seed,
     ))
+
+
+def _route_whole_horizon(m: Model, enc: Encoder, cur: Solution, *, stop: Stop, done_iterations: int,
+                         remaining: float | None, long_run: bool, rng: np.random.Generator,
+                         params: ScheduleParams) -> tuple[Solution, bool, int, int]:
+    """Step (b) of a round with PyVRP: the whole calendar as one routing problem, warm-started
+    from ``cur``, for a round's iterations (all that are left when ``long_run``: nothing for the
+    pattern search to do). Returns ``(calendar, feasible, iterations used (>= 1), clients)``."""
+    e = enc.encode(cur)
+    n_clients = len(e.problem.clients)
+    it = params.round_iterations or _round_iterations(n_clients, params)
+    if long_run:
+        # one long routing run keeps the router's penalty and acceptance state
+        it = 10**9 if stop.max_iterations is None else stop.max_iterations
+    if stop.max_iterations is not None:
+        it = min(it, stop.max_iterations - done_iterations)
+    rs = routing.solve(replace(e.problem, initial=to_routes(e, cur)),
+                       stop=Stop(time_limit_s=remaining, max_iterations=it),
+                       seed=int(rng.integers(2**31)), params=RoutingParams(backend="pyvrp"))
+    used_it = it if rs.stats.iterations is None else rs.stats.iterations
+    used = max(int(used_it), 1)  # >= 1: the loop ends
+    return from_routes(m, e, rs.routes, cur), rs.feasible, used, n_clients
+
+
+def _route_day_by_day(m: Model, enc: Encoder, cur: Solution, *, stop: Stop, done_iterations: int,
+                      remaining: float | None, params: ScheduleParams) -> tuple[Solution, bool, int, bool]:
+    """Step (b) of a round with OR-Tools: each day with visits routed on its own, warm-started,
+    sharing the round's iterations and time. Returns ``(calendar, feasible, iterations used,
+    nothing to route)``."""
+    feasible = True
+    new = cur.copy()
+    it = params.round_iterations or 200
+    if stop.max_iterations is not None:
+        it = min(it, stop.max_iterations - done_iterations)
+    days = [d for d in range(m.T) if any(c for (v, dd), c in cur.routes.items() if dd == d)]
+    used = 0 if days else 1
+    for d in days:
+        e = enc.encode(new, days=[d])
+        if not e.problem.clients:
+            continue
+        per = None if remaining is None else max(remaining / max(len(days), 1), 0.05)
+        rs = routing.solve(replace(e.problem, initial=to_routes(e, new)),
+                           stop=Stop(time_limit_s=per, max_iterations=max(it // len(days), 1)),
+                           seed=0, params=RoutingParams(backend="ortools"))
+        if rs.routes or not e.problem.clients:
+            cand = from_routes(m, e, rs.routes, new, days=[d])
+            if rs.feasible:
+                new = cand
+            else:
+                feasible = False
+        used += max(it // len(days), 1)
+    return new, feasible, used, not days

@@ -37,16 +37,16 @@ def test_pvrp_small_instance_feasible() -> None:
 @needs_data
 def test_vrptw_readers_and_backends() -> None:
     from benchmarks.vrptw import SOLOMON, UCHOA, evaluate, read_solomon, read_uchoa
+    from solvers import routing
     from solvers.routing import RoutingParams
-    from solvers.routing import solve as solve_routing
 
     p, meta = read_solomon(SOLOMON / "instances" / "C101.txt")
-    r = solve_routing(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=1)
+    r = routing.solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=1)
     ok, cost, why = evaluate(p, r)
     assert ok, why
     assert cost / meta["scale"] <= 827.3 * 1.10
     p, meta = read_uchoa(UCHOA / "instances" / "X-n101-k25.vrp")
-    r = solve_routing(p, stop=Stop(time_limit_s=None, max_iterations=200), seed=1,
+    r = routing.solve(p, stop=Stop(time_limit_s=None, max_iterations=200), seed=1,
                       params=RoutingParams(backend="ortools"))
     ok, cost, why = evaluate(p, r)
     assert ok, why
