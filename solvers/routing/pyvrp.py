@@ -32,6 +32,7 @@ from solvers.routing.problem import (
 
 
 def _reserved(vt: RoutingVehicleType) -> int:
+    """Total break duration of a vehicle type (reserved: PyVRP has no breaks)."""
     return int(sum(b[2] for b in vt.breaks))
 
 
@@ -314,9 +315,8 @@ def solve_pyvrp_fleet(problem: RoutingProblem, *, stop: Stop, seed: int, params:
 
     The search runs for ``params.fleet_split`` of the budget; when its best uses ``R`` routes
     with ``R - 1 >= capacity_bound`` and ``R - capacity_bound <= params.fleet_slack`` (the loads
-    are so tight
-    that a route may be avoidable), the rest of the budget goes to the same problem with ``R - 1``
-    vehicles, from a fresh start; the cheaper feasible result is kept. Otherwise the search
+    are so tight that a route may be avoidable), the rest of the budget goes to the same problem
+    with ``R - 1`` vehicles, from a fresh start; the cheaper feasible result is kept. Otherwise the search
     continues from its best for the rest of the budget. A route saved is a depot round trip
     saved, which the iterated local search rarely finds by itself: on X-n176-k26 (26 routes by
     capacity) PyVRP keeps 27 routes at 10 s, 1.5 % above the best known. Measured there (one

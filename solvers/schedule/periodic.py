@@ -31,7 +31,7 @@ The state is a pattern per customer and the routes of every (vehicle, day). Each
    budget. The best state without excess is kept.
 
 Finally the best calendar goes to PyVRP's iterated local search **as one routing problem over
-the whole horizon** (:func:`horizon_encoding`): vehicles of day ``d`` work in ``[d H, (d+1) H)``,
+the whole horizon** (:func:`solvers.schedule.horizon.horizon_encoding`): vehicles of day ``d`` work in ``[d H, (d+1) H)``,
 a single-visit customer that may take any day of a range is one client whose window spans those
 days (so the router moves it between days as between routes), every other visit is fixed to
 its day. The LNS is strong where the patterns of multi-visit customers decide (p23, p27-p32),
