@@ -278,8 +278,8 @@ def test_parse_share():
 
 
 def test_simulate_quarter(quarter, tmp_path):
-    from planner.generate import simulate_quarter
     from planner.inputs.dataset import load_dataset
+    from planner.inputs.synthetic import simulate_quarter
 
     src = quarter["prev"].parent / "q1"
     s = simulate_quarter(src, tmp_path / "q", seed=5, new_share=0.05, closed_share=0.05, class_change_share=0.1,
