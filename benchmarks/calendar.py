@@ -33,7 +33,14 @@ import numpy as np
 
 from benchmarks._common import print_table
 from solvers.common import Stop
-from solvers.schedule import Break, ScheduleProblem, Vehicle, solve, standard_patterns
+from solvers.schedule import (
+    Break,
+    ScheduleParams,
+    ScheduleProblem,
+    Vehicle,
+    solve,
+    standard_patterns,
+)
 from solvers.schedule.verify import verify
 
 N_WEEKS, DPW = 4, 5
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     prob = make_territory(a.n, seed=a.seed, managers=a.managers)
     t0 = time.perf_counter()
-    res = solve(prob, stop=Stop(time_limit_s=a.time_limit), seed=a.seed, backend=a.backend)
+    res = solve(prob, stop=Stop(time_limit_s=a.time_limit), seed=a.seed, params=ScheduleParams(backend=a.backend))
     el = time.perf_counter() - t0
     errors = verify(prob, res)
     req = int(prob.required.sum())
@@ -114,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = [
         ["instance", f"{a.n} retailers, {a.managers} manager(s), {prob.n_days} days, backend {a.backend}"],
         ["wall time", f"{el:.1f} s (limit {a.time_limit:g} s)"],
-        ["objective", f"{res.objective:.0f}  (initial construction {res.stats['initial_objective']:.0f})"],
+        ["objective", f"{res.objective:.0f}  (initial construction {res.stats.initial_objective:.0f})"],
         ["travel", f"{res.travel_s / HOUR:.1f} h total, {res.travel_s / HOUR / prob.n_days:.2f} h/day "
                    f"(max day {max(per_day.values()) / HOUR:.2f} h)"],
         ["working day", f"mean {np.mean(length) / HOUR:.2f} h, max {np.max(length) / HOUR:.2f} h "
@@ -122,8 +129,8 @@ def main(argv: list[str] | None = None) -> None:
         ["visits", f"{planned} planned of {req} required ({100 * planned / req:.1f} %)"],
         ["unplanned", ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none"],
         ["unplanned by class", ", ".join(f"{k}x/4wk: {v}" for k, v in sorted(by_class.items())) or "-"],
-        ["solver", f"rounds {res.stats['rounds']}, iterations {res.stats['iterations']}, "
-                   f"pattern moves {res.stats['pattern_moves']}"],
+        ["solver", f"rounds {res.stats.rounds}, iterations {res.stats.iterations}, "
+                   f"pattern moves {res.stats.pattern_moves}"],
         ["verify", "OK" if not errors else f"{len(errors)} violations: {errors[:3]}"],
     ]
     print_table(["", "value"], rows)

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         rows.append([name, len(ids), k, chk["cut"] if ok else f"({chk['cut']})", best,
                      "-" if gap is None else f"{gap:.1%}", f"{dt:.1f}",
                      "yes" if chk["connected"] else "NO", "yes" if chk["within"] else "NO",
-                     res.status.value, res.stats.get("iterations")])
+                     res.status.value, res.stats.iterations])
     print_table(["instance", "n", "k", "cut", "optimum", "gap", "time_s", "connected", "in [L,U]",
                  "status", "iters"], rows)
     print(f"optimum reached on {hits}/{len(rows)} instances (time limit {args.time_limit:g} s, seed {args.seed})")

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
                          "-" if gap is None else f"{gap:+.1%}", f"{dt:.1f}",
                          f"{chk['max_dev']:.2%}", "yes" if chk["balanced"] else "NO",
                          "yes" if chk["connected"] else "no", res.status.value,
-                         res.stats.get("iterations")])
+                         res.stats.iterations])
     print_table(["instance", "variant", "n", "objective", "bks", "gap", "time_s", "max_dev",
                  "balanced", "connected", "status", "iters"], rows)
     for var, gaps in summary.items():

@@ -7,7 +7,7 @@ Usage::
                                   [--city 30000] [--budgets 0.05,0.10,0.20] [--skip-batch] [--skip-rezone]
 
 **Batch.** A synthetic province of ``--regions`` regions with ``--retailers`` retailers in all
-(``planner.generate.generate_region`` per region, a county with its own road network, about 200
+(``planner.inputs.synthetic.generate_region`` per region, a county with its own road network, about 200
 retailers per manager) is planned with :func:`planner.workflows.batch.run_batch` on a Dask
 ``LocalCluster`` of 1 and 2 worker processes (one thread each), each into a fresh folder. Measured:
 wall time (cluster start included), peak memory (the sum of the worker processes' RSS, sampled
@@ -22,7 +22,7 @@ and summary writes). It assumes 16 real cores and memory for 16 workers (peak RS
 
 **Re-zoning.** A city (``generate_region(n_retailers=--city, n_managers=--city/250,
 kind="city")``) gets a first plan; next quarter's data has about 3 % new retailers, 2 % closed,
-5 % class changes, two managers leaving and two joining (:func:`planner.generate.simulate_quarter`).
+5 % class changes, two managers leaving and two joining (:func:`planner.inputs.synthetic.simulate_quarter`).
 It is re-zoned at each budget of ``--budgets`` (the balance-disruption curve, plus the plan
 designed from scratch for reference). Reported per budget: the share moved for rebalancing
 (the budget measure), forced moves, all moves, imbalance of the territory design's workload
@@ -54,7 +54,7 @@ def _scenario_edit(path: Path, *, schedule: str, territory_s: float, schedule_s:
 
 def make_province(work: Path, retailers: int, regions: int, *, schedule: str, territory_s: float,
                   schedule_s: float) -> list[Path]:
-    from planner.generate import generate_region
+    from planner.inputs.synthetic import generate_region
 
     per = max(10, retailers // regions)
     out = []
@@ -163,7 +163,7 @@ def run_province(scenarios: list[Path], work: Path, workers: int) -> dict:
 def run_city(work: Path, n: int, budgets: list[float], *, schedule: str, territory_s: float, schedule_s: float,
              seed: int = 7) -> dict:
     from planner.config.scenario import load_scenario
-    from planner.generate import generate_region, simulate_quarter
+    from planner.inputs.synthetic import generate_region, simulate_quarter
     from planner.workflows.rezone import rezone
     from planner.workflows.run import run_scenario
 

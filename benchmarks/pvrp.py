@@ -12,7 +12,7 @@ Each instance is converted to a :class:`~solvers.schedule.ScheduleProblem` and s
 many processes (default 2, the cores of the reference machine; the best calendar is kept). The route objective is
 the literature's: total travel distance with *real* (unrounded) Euclidean distances. The
 problem carries them as the float ``distance`` matrix (the objective); the routing backend sees
-``round(1000 * distance)`` (see :data:`solvers.schedule.solver.DISTANCE_SCALE`), and times are
+``round(1000 * distance)`` (see :data:`solvers.schedule.model.DISTANCE_SCALE`), and times are
 also in thousandths (``travel_s = round(1000 * d)``, service and the duration limit x1000).
 Every customer must be served (``lam`` is so large that an unplanned visit never pays; any
 unplanned visit makes the result infeasible).
@@ -44,7 +44,7 @@ import numpy as np
 
 from benchmarks._common import SHARED_BENCHMARKS, print_table
 from solvers.common import Stop
-from solvers.schedule import ScheduleProblem, ScheduleResult, Vehicle, solve
+from solvers.schedule import ScheduleParams, ScheduleProblem, ScheduleResult, Vehicle, solve
 
 FOLDER = SHARED_BENCHMARKS / "pvrp-cordeau"
 UNLIMITED_SHIFT = 10**9
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         prob = to_problem(inst)
         t0 = time.perf_counter()
         res = solve(prob, stop=Stop(time_limit_s=a.time_limit, max_iterations=a.max_iterations),
-                    seed=a.seed, backend=a.backend, workers=a.workers)
+                    seed=a.seed, params=ScheduleParams(backend=a.backend, workers=a.workers))
         el = time.perf_counter() - t0
         routes = result_routes(inst, res)
         ok, cost, errors = evaluate(inst, routes)
@@ -225,8 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             gaps.append(g)
             gaps97.append(g97)
         row = [inst.name, inst.n, inst.t, f"{cost:.2f}", f"{b:.2f}" if b else "-", f"{g:.2f}",
-               f"{c97:.2f}" if c97 else "-", f"{g97:.2f}", f"{el:.1f}", res.stats.get("rounds"),
-               res.stats.get("iterations"), "yes" if ok else f"NO: {'; '.join(errors[:2])} unplanned={len(res.unplanned)}"]
+               f"{c97:.2f}" if c97 else "-", f"{g97:.2f}", f"{el:.1f}", res.stats.rounds,
+               res.stats.iterations, "yes" if ok else f"NO: {'; '.join(errors[:2])} unplanned={len(res.unplanned)}"]
         rows.append(row)
         print("  ".join(str(x) for x in row), flush=True)
     print()

@@ -16,6 +16,7 @@ workload-weighted mean travel time to the territory centre.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
 import subprocess
@@ -104,8 +105,9 @@ def run_one(n: int, time_limit: float, seed: int) -> dict:
         "empty": int(np.count_nonzero(wl == 0)),
         "status": res.status.value,
         "mean_travel_s": round(res.objective / float(measures[:, 0].sum()), 1),
-        "iterations": res.stats.get("iterations"),
-        "phases": {a: round(b, 2) for a, b in res.stats.get("phases", {}).items()},
+        "iterations": res.stats.iterations,
+        "phases": {a: round(b, 2) for a, b in dataclasses.asdict(res.stats.phases).items() if b is not None}
+        if res.stats.phases is not None else {},
     }
 
 

@@ -7,11 +7,11 @@ Usage::
 
 Protocol
 --------
-Every instance is solved once per backend through :func:`solvers.routing.solve_routing` with the
+Every instance is solved once per backend through :func:`solvers.routing.solve` with the
 same :class:`~solvers.common.Stop` (wall-clock ``--time-limit`` per instance, seed 1). PyVRP runs
 ``--workers`` independent searches (seeds 1, 2, ...) in as many processes, default 2 = the cores of
 the reference machine, and keeps the best (the second search tries one route fewer when the loads
-are tight: :func:`solvers.routing._solve_pyvrp_fleet`); OR-Tools is single-threaded.
+are tight: :func:`solvers.routing.pyvrp.solve_pyvrp_fleet`); OR-Tools is single-threaded.
 Instances are read in place from ``../shared/benchmarks``; each solution is re-evaluated here
 from the coordinates (every client once, capacity, time windows) and its cost recomputed.
 
@@ -41,10 +41,11 @@ from benchmarks._common import SHARED_BENCHMARKS, print_table, write_json
 from solvers.common import Stop
 from solvers.routing import (
     RoutingClient,
+    RoutingParams,
     RoutingProblem,
     RoutingResult,
     RoutingVehicleType,
-    solve_routing,
+    solve,
 )
 
 SOLOMON = SHARED_BENCHMARKS / "vrptw-solomon"
@@ -187,8 +188,8 @@ def main(argv: list[str] | None = None) -> None:
         row: list[object] = [name, f"{bks[family][name]:.1f}"]
         for b in backends:
             t0 = time.perf_counter()
-            res = solve_routing(problem, backend=b, stop=Stop(time_limit_s=a.time_limit), seed=a.seed,
-                                workers=a.workers if b == "pyvrp" else 1)
+            res = solve(problem, stop=Stop(time_limit_s=a.time_limit), seed=a.seed,
+                        params=RoutingParams(backend=b, workers=a.workers if b == "pyvrp" else 1))
             el = time.perf_counter() - t0
             ok, icost, why = evaluate(problem, res)
             cost = icost / meta["scale"]

@@ -5,8 +5,8 @@ packages in this order:
 ``design`` (horizon, workload, territories, calendars: engine problems and their solutions) ->
 ``plan`` (plan tables, KPIs, the plan folder and store) -> ``validate`` (the independent second
 opinion) -> ``report`` (HTML, Excel) -> ``workflows`` (run, rezone, frontier, batch) -> ``cli``.
-``errors`` holds the user-facing exception family and progress hooks; ``generate`` makes
-synthetic regions in the same formats.
+``errors`` holds the user-facing exception family and progress hooks. Synthetic regions in the
+same formats as users' data come from ``inputs.synthetic`` (``planner generate``).
 """
 
 __version__ = "0.1.0"

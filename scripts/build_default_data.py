@@ -25,9 +25,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.generate import generate_region, strip_assignment, tiers_and_classes  # noqa: E402
 from planner.inputs.coords import LocalProjection  # noqa: E402
 from planner.inputs.hours import format_opening_hours, parse_opening_hours  # noqa: E402
+from planner.inputs.synthetic import generate_region, strip_assignment, tiers_and_classes  # noqa: E402
 
 SEED = 20261123
 # typical turnover level by outlet type (log scale), for the synthetic sales volume

@@ -1,13 +1,27 @@
-"""Types shared by all solvers: stopping rules, statuses and the travel-time oracle protocol."""
+"""Types shared by all solvers: stopping rules, statuses, the travel-time oracle protocol and the
+reasons a visit may be left unplanned."""
 
 from __future__ import annotations
 
 import enum
 import time
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
+
+UnplannedReason = Literal["shift_capacity", "opening_hours", "unreachable", "low_value", "vehicle_capacity"]
+"""Why a required visit is not in a calendar (carried from the engine to ``unplanned.csv``):
+
+* ``shift_capacity``: no route of the day has time (or visits) left in its shift;
+* ``opening_hours``: closed that day, or no route passes while it is open;
+* ``unreachable``: no vehicle working that day can visit it even alone (travel, window or shift);
+* ``low_value``: it fits, but its cheapest insertion costs more travel than ``lam * value``;
+* ``vehicle_capacity``: every route of the day is at its load capacity.
+"""
+
+UNPLANNED_REASONS: tuple[UnplannedReason, ...] = get_args(UnplannedReason)
+"""The one list of unplanned-visit reasons, in the order of :data:`UnplannedReason`."""
 
 
 class Status(str, enum.Enum):  # noqa: UP042 - StrEnum would change str() of members

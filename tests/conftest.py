@@ -75,7 +75,7 @@ def tiny(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_region(tmp_path_factory) -> Path:
     """A generated county with 120 retailers and 4 managers, scenario set to fast methods."""
-    from planner.generate import generate_region
+    from planner.inputs.synthetic import generate_region
 
     out = tmp_path_factory.mktemp("region") / "county"
     generate_region(n_retailers=120, n_managers=4, seed=3, out=out, kind="county", n_teams=2)

@@ -49,7 +49,7 @@ solver: {seed: 1, territory_time_limit_s: 5, max_iterations: 200}
 @pytest.fixture(scope="session")
 def region_pool(tmp_path_factory) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """Eight small generated counties (retailers, managers), ids not yet unique across them."""
-    from planner.generate import generate_region
+    from planner.inputs.synthetic import generate_region
 
     root = tmp_path_factory.mktemp("pool")
     out = []

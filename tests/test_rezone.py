@@ -278,8 +278,8 @@ def test_parse_share():
 
 
 def test_simulate_quarter(quarter, tmp_path):
-    from planner.generate import simulate_quarter
     from planner.inputs.dataset import load_dataset
+    from planner.inputs.synthetic import simulate_quarter
 
     src = quarter["prev"].parent / "q1"
     s = simulate_quarter(src, tmp_path / "q", seed=5, new_share=0.05, closed_share=0.05, class_change_share=0.1,
@@ -292,28 +292,3 @@ def test_simulate_quarter(quarter, tmp_path):
     m0 = set(pd.read_csv(src / "managers.csv", dtype=str)["manager_id"])
     m1 = set(ds.managers["manager_id"])
     assert len(m0 - m1) == 1 and len(m1 - m0) == 2
-
-
-def test_grow_territory_starts_where_no_territory_is_cut():
-    from planner.design.rezone import grow_territory
-
-    nbrs = [[1], [0, 2], [1, 3], [2, 4], [3]]  # a line 0-1-2-3-4, all in territory 0
-    owner = np.zeros(5, dtype=np.int64)
-    t = np.array([5.0, 0.0, 5.0, 6.0, 7.0])  # 1 is nearest but holds 0 to the rest
-    seed = grow_territory(t, nbrs, np.zeros(5, bool), np.ones(5), 2.0, owner)
-    assert seed.tolist() == [0, 1]
-    assert grow_territory(t, nbrs, np.ones(5, bool), np.ones(5), 2.0, owner).tolist() == []
-
-
-def test_place_free_shares_a_dissolved_territory_by_load():
-    from planner.design.rezone import place_free
-
-    # a star: free centre 0 joined to 1..4; 1, 2 in territory 0 (heavy), 3, 4 in territory 1;
-    # free leaves 5, 6 hang off the centre
-    nbrs = [[1, 2, 3, 4, 5, 6], [0], [0], [0], [0], [0], [0]]
-    initial = np.array([-1, 0, 0, 1, 1, -1, -1])
-    wl = np.array([1.0, 5.0, 5.0, 1.0, 1.0, 1.0, 1.0])
-    x = place_free(initial, nbrs, wl, 2, lambda u: np.zeros((len(u), 2)))
-    assert x.tolist() == [1, 0, 0, 1, 1, 1, 1]  # the light territory takes them, each stays in one piece
-    iso = place_free(np.array([0, -1]), [[], []], np.ones(2), 2, lambda u: np.array([[9.0, 1.0]]))
-    assert iso.tolist() == [0, 1]  # no assigned neighbour: nearest base

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.config.scenario import load_scenario
-from planner.generate import generate_region
+from planner.inputs.synthetic import generate_region
 from planner.validate import validate_folder
 from planner.workflows.run import run_scenario
 

@@ -341,7 +341,7 @@ def generate(retailers: Annotated[int, typer.Option("--retailers", help="number 
              kind: Annotated[str, typer.Option(help="city (dense core) or county (core and rural towns)")] = "county",
              teams: Annotated[int | None, typer.Option(help="number of teams (default ~ managers/6)")] = None) -> None:
     """Generate a synthetic city or county: retailers, managers, districts, roads and a scenario."""
-    from planner.generate import generate_region
+    from planner.inputs.synthetic import generate_region
 
     with _user_errors():
         t0 = time.perf_counter()

@@ -13,6 +13,8 @@ from planner.design.policy import breaks, is_routed, policy
 from planner.design.territories import Slot, Territories
 from planner.inputs.dataset import Dataset
 from solvers.common import Stop
+from solvers.schedule import ScheduleParams, greedy
+from solvers.schedule import solve as solve_calendar
 from solvers.schedule.problem import ScheduleProblem, ScheduleResult, Vehicle
 
 
@@ -52,18 +54,12 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
     method = method or sc.schedule.method
     routed = is_routed(ctx.loaded, ctx.ds.retailers["class"].to_numpy())
     out: dict[int, tuple[np.ndarray, ScheduleResult]] = {}
-    solve = None
-    desc = "greedy day assignment + nearest-neighbour routes (simple method)"
     if method == "solver":
-        try:
-            from solvers.schedule import solve as _solve  # noqa: F401
-
-            solve = _solve
-            desc = f"periodic calendar solver (solvers.schedule, backend {sc.schedule.backend})"
-        except ImportError:
-            ctx.progress.warn("the calendar solver is not available; using the simple greedy method")
-    from solvers.baseline import greedy_schedule
-
+        desc = f"periodic calendar solver (solvers.schedule, backend {sc.schedule.backend})"
+    else:
+        desc = "greedy day assignment + nearest-neighbour routes (simple method)"
+    stop = Stop(time_limit_s=sc.solver.schedule_time_limit_s, max_iterations=sc.solver.max_iterations)
+    params = ScheduleParams(backend=sc.schedule.backend)
     rid = ctx.ds.retailers["retailer_id"].to_numpy()
     with ctx.progress.task(f"Scheduling visits ({label})", total=len(terr.slots)) as adv:
         for k, s in enumerate(terr.slots):
@@ -73,12 +69,10 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
                 prev = np.array([previous_weekday.get(rid[u], -1) for u in units], dtype=np.int64)
             prob = schedule_problem_for(ctx, units, [s], lam=lam, required_override=required_override,
                                         previous_weekday=prev, move_penalty=move_penalty)
-            if solve is not None and len(units):
-                res = solve(prob, stop=Stop(time_limit_s=sc.solver.schedule_time_limit_s,
-                                            max_iterations=sc.solver.max_iterations),
-                            seed=ctx.seed, backend=sc.schedule.backend)
+            if method == "solver" and len(units):
+                res = solve_calendar(prob, stop=stop, seed=ctx.seed, params=params)
             else:
-                res = greedy_schedule(prob)
+                res = greedy.solve(prob, stop=stop, seed=ctx.seed)
             out[k] = (units, res)
             adv()
     return out, desc

@@ -19,6 +19,7 @@ from planner.config.scenario import WEEKDAYS, LoadedScenario
 from planner.design.context import Context, adjacency
 from planner.design.territories import Territories, manager_slots, market_territories
 from planner.errors import PlannerError
+from solvers.territory import cut_off_parts, grow_territory, place_free
 
 
 class RezoneError(PlannerError):
@@ -74,7 +75,7 @@ class RezoneSetup:
     ``initial`` is the slot per current retailer that the territory solver starts from and
     measures moves against: the previous manager, the joining manager for the retailers of a new
     territory, the lock for a re-locked retailer; new retailers and retailers of managers who left
-    start in a neighbouring territory (the least loaded one, see :func:`place_free`) and have
+    start in a neighbouring territory (the least loaded one, see :func:`solvers.territory.place_free`) and have
     solver move weight 0 (``solver_weights``): the solver may move them again for free.
     ``prev_owner`` is the previous manager per current retailer ("" if new); ``forced`` the reason
     of a forced change ("" if none).
@@ -181,120 +182,8 @@ def map_previous(ctx: Context, prev: PreviousPlan, *, key_weight: float = 1.0) -
                        weekday=previous_weekdays(prev, ctx.loaded))
 
 
-def place_free(initial: np.ndarray, nbrs: list[list[int]], wl: np.ndarray, k: int, base_cost) -> np.ndarray:
-    """Give every retailer without a slot (-1) a slot, layer by layer from the assigned ones: each
-    joins the adjacent territory that is least loaded relative to the mean (ties: lowest index),
-    so a dissolved territory is shared among all its neighbours and every territory stays in one
-    piece. Retailers with no assigned neighbour at all go to the nearest base
-    (``base_cost(units) -> (len(units), k)`` travel times)."""
-    x = np.asarray(initial, dtype=np.int64).copy()
-    has = x >= 0
-    loads = np.bincount(x[has], weights=wl[has], minlength=k).astype(float)
-    target = max(float(wl.sum()) / max(k, 1), 1e-9)
-    pending = set(np.flatnonzero(x < 0).tolist())
-    while pending:
-        layer = [u for u in sorted(pending) if any(x[v] >= 0 for v in nbrs[u])]
-        if not layer:
-            rest = np.array(sorted(pending), dtype=np.int64)
-            x[rest] = np.argmin(np.asarray(base_cost(rest), dtype=float), axis=1)
-            break
-        for u in layer:
-            cands = sorted({int(x[v]) for v in nbrs[u] if x[v] >= 0})
-            c = min(cands, key=lambda j: (loads[j] / target, j))
-            x[u] = c
-            loads[c] += wl[u]
-        pending.difference_update(layer)
-    return x
 
 
-def grow_territory(t: np.ndarray, nbrs: list[list[int]], taken: np.ndarray, wl: np.ndarray, target: float,
-                   owner: np.ndarray | None = None) -> np.ndarray:
-    """A connected set of retailers grown from the one nearest the base, always adding the
-    untaken neighbour nearest to the base (travel time ``t``), until its workload reaches
-    ``target``. With ``owner`` (territory per retailer, -1 none) a retailer is only taken if its
-    territory stays in one piece without it and keeps at least one retailer."""
-    import heapq
-
-    free = np.flatnonzero(~taken & (t < 1e12))
-    if not len(free):
-        return np.array([], dtype=np.int64)
-    x = np.full(len(t), -1, dtype=np.int64) if owner is None else np.asarray(owner, dtype=np.int64).copy()
-    size = np.bincount(x[x >= 0], minlength=int(x.max()) + 1 if len(x) and x.max() >= 0 else 0)
-
-    def takeable(i: int) -> bool:
-        j = int(x[i])
-        return j < 0 or (size[j] > 1 and stays_connected(i, x, nbrs))
-
-    # start from the nearest retailer that can be taken (the nearest may hold its territory together)
-    start = next((int(i) for i in free[np.argsort(t[free], kind="stable")] if takeable(int(i))), None)
-    if start is None:
-        return np.array([], dtype=np.int64)
-    heap = [(float(t[start]), start)]
-    inside: set[int] = set()
-    acc = 0.0
-    while heap and acc < target:
-        _, i = heapq.heappop(heap)
-        if i in inside:
-            continue
-        j = int(x[i])
-        if not takeable(i):
-            continue  # would cut its territory in two (it may be offered again from another side)
-        inside.add(i)
-        if j >= 0:
-            size[j] -= 1
-            x[i] = -2
-        acc += float(wl[i])
-        for v in nbrs[i]:
-            if v not in inside and not taken[v] and t[v] < 1e12:
-                heapq.heappush(heap, (float(t[v]), v))
-    return np.array(sorted(inside), dtype=np.int64)
-
-
-def stays_connected(i: int, x: np.ndarray, nbrs: list[list[int]]) -> bool:
-    """Territory ``x[i]`` without ``i``: are ``i``'s neighbours in it still connected to each other?"""
-    j = x[i]
-    same = [v for v in nbrs[i] if x[v] == j]
-    if len(same) <= 1:
-        return True
-    rest = set(same[1:])
-    seen = {i, same[0]}
-    stack = [same[0]]
-    while stack and rest:
-        a = stack.pop()
-        for b in nbrs[a]:
-            if x[b] == j and b not in seen:
-                seen.add(b)
-                rest.discard(b)
-                stack.append(b)
-    return not rest
-
-
-def cut_off_parts(before: np.ndarray, after: np.ndarray, j: int, nbrs: list[list[int]]) -> list[np.ndarray]:
-    """Pieces of territory ``j`` in ``after`` that are not its largest piece and were part of its
-    largest piece in ``before`` (i.e. cut off by the change)."""
-    def parts(x: np.ndarray) -> list[np.ndarray]:
-        units = set(np.flatnonzero(x == j).tolist())
-        out, seen = [], set()
-        for u in sorted(units):
-            if u in seen:
-                continue
-            stack, comp = [u], []
-            seen.add(u)
-            while stack:
-                a = stack.pop()
-                comp.append(a)
-                for b in nbrs[a]:
-                    if b in units and b not in seen:
-                        seen.add(b)
-                        stack.append(b)
-            out.append(np.array(sorted(comp), dtype=np.int64))
-        return sorted(out, key=len, reverse=True)
-
-    old, new = parts(before), parts(after)
-    if len(new) <= 1 or not old:
-        return []
-    main_before = set(old[0].tolist())
-    return [p for p in new[1:] if set(p.tolist()) <= main_before]
 
 
 def rezone_territories(ctx: Context, setup: RezoneSetup, *, max_moved: float | None) -> Territories:

@@ -179,7 +179,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
         details["levels"].append({"level": label, "units": int(len(units)), "territories": kk,
                                   "status": res.status.value, "objective": float(res.objective),
                                   "violations": [v.message for v in res.violations],
-                                  "runtime_s": res.stats.get("runtime_s")})
+                                  "runtime_s": res.stats.runtime_s})
         for v in res.violations:
             ctx.progress.warn(f"territories ({label}): {v.message}")
         return res

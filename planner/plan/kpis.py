@@ -219,8 +219,8 @@ def solver_section(terr, calendars: dict, *, schedule_method: str, schedule_runt
     for k, (_units, res) in sorted(calendars.items()):
         st = res.stats
         managers.append({"manager_id": terr.slots[k].manager_id, "status": res.status.value,
-                         "objective": float(res.objective), "iterations": st.get("iterations"),
-                         "runtime_s": st.get("runtime_s"), "visits": int(sum(len(r.stops) for r in res.routes)),
+                         "objective": float(res.objective), "iterations": st.iterations,
+                         "runtime_s": st.runtime_s, "visits": int(sum(len(r.stops) for r in res.routes)),
                          "unplanned_visits": len(res.unplanned)})
     return {"territories": tsec, "schedule": {"method": schedule_method, "runtime_s": round(schedule_runtime_s, 3),
                                               "managers": managers}}

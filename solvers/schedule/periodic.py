@@ -22,84 +22,46 @@ The state is a pattern per customer and the routes of every (vehicle, day). Each
    more than its prize (``lam * value``) unless the visit is required;
 3. **re-optimises** every changed day by one exhaustive descent of PyVRP's local search
    (:class:`solvers.routing.DescentSession`, one session per day built once, with penalties on
-   load and time excess: a factor times the model's estimates, starting at ``PEN_FACTOR`` and
-   raised or lowered every ``PEN_UPDATE`` steps so that about ``PEN_TARGET`` of the states
+   load and time excess: a factor times the model's estimates, starting at ``pen_factor`` and
+   raised or lowered every ``pen_update`` steps so that about ``pen_target`` of the states
    visited are without excess);
 4. **accepts** the new state by simulated annealing on the penalised objective (travel + prizes
    of visits given up + weekday moves + penalties); the temperature falls geometrically from
-   ``START_TEMP`` to ``END_TEMP`` times the mean cost per visit of the first solution over the
+   ``start_temp`` to ``end_temp`` times the mean cost per visit of the first solution over the
    budget. The best state without excess is kept.
 
 Finally the best calendar goes to PyVRP's iterated local search **as one routing problem over
-the whole horizon** (:func:`horizon_encoding`): vehicles of day ``d`` work in ``[d H, (d+1) H)``,
+the whole horizon** (:func:`solvers.schedule.horizon.horizon_encoding`): vehicles of day ``d`` work in ``[d H, (d+1) H)``,
 a single-visit customer that may take any day of a range is one client whose window spans those
 days (so the router moves it between days as between routes), every other visit is fixed to
 its day. The LNS is strong where the patterns of multi-visit customers decide (p23, p27-p32),
 the horizon ILS where most customers are visited once on any day (p06, p12, p13: a CVRP over
-all the days' vehicles); so the searches split the budget differently (``HORIZON_SHARES``:
+all the days' vehicles); so the searches split the budget differently (``horizon_shares``:
 the first search gives the horizon ILS 10 % of it, the second 50 %).
 
 An *iteration* is one remove-reinsert-descend step; with an iteration limit ``N`` the LNS runs
-``N`` steps and the horizon ILS ``max(HORIZON_MIN, N // 4)`` iterations, so the result depends
+``N`` steps and the horizon ILS ``max(horizon_min, N // 4)`` iterations, so the result depends
 only on the seed and ``N``. With several workers (processes) independent searches run side by
-side and the best calendar is kept.
+side and the best calendar is kept. Tuning values: :class:`~solvers.schedule.params.PeriodicParams`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.common import Stop
-from solvers.routing import (
-    DescentSession,
-    RoutingClient,
-    RoutingProblem,
-    RoutingRoute,
-    solve_routing,
-)
+from solvers.common import Stop, StopClock
+from solvers.parallel import best_of_workers
+from solvers.routing import DescentSession, RoutingProblem, RoutingRoute
+from solvers.schedule.encoding import Encoder
+from solvers.schedule.horizon import horizon_ils
+from solvers.schedule.model import Model
+from solvers.schedule.params import PeriodicParams
+from solvers.schedule.state import Solution, objective
 
-if TYPE_CHECKING:
-    from solvers.schedule.solver import _Encoder, _Encoding, _Model, _Sol
-
-# measured at 60 s (p01, p02, p06, p08, p10, p12, p23): 1.0 / 0.02 gave lower costs than
-# 0.3 / 0.005 on 5 of 7 (p01 1.60 -> 0.00 %, p10 3.41 -> 1.63 %, p12 7.53 -> 5.96 %); the
-# colder schedule settled in the first deep basin
-START_TEMP = 1.0
-END_TEMP = 0.02
-# share of each search's budget for the final whole-horizon ILS (search k takes entry k modulo the
-# length; a single search the first). Measured at 60 s, one search, LNS 30 s + horizon 30 s vs
-# LNS 60 s (seed 1): p13 3479 vs 3695, p06 838.6 vs 849.9, p05 2041 vs 2049, p12 1228 vs 1224,
-# but p27 22105 vs 21963, p30 75329 vs 74648, p32 79571 vs 78274 (others within 0.2 %); with
-# the pair (0.1, 0.5) on two cores: p13 3464 (-0.82 % to BKS), p12 1210.5, p06 840.5, p31 76809
-# (before: 3663, 1236.5, 847.2, 77365), p30/p32 unchanged. 0.1 matches the former per-day polish
-HORIZON_SHARES = (0.1, 0.5)
-HORIZON_MIN = 200
-NEIGHBOURS = 40
-# excess penalties (x the model's estimates) inside the search; only plans without excess are
-# kept as best. Measured at 60 s: 2 rather than 100 gave p30 76091 -> 74951, p23 6621 -> 6519,
-# p12 1242 -> 1235, p10 1611 -> 1610, p13 3623 -> 3657 (cheaper detours through overloaded days)
-PEN_FACTOR = 2.0
-# adaptive penalties: PEN_FACTOR is the start; every PEN_UPDATE steps the factor grows by
-# PEN_UP when fewer than PEN_TARGET - 5 % of the states visited were without excess, shrinks
-# by PEN_DOWN when more than PEN_TARGET + 5 % were (as HGS does for its penalties). Measured at
-# 60 s, one search, seeds 1/2/3, adaptive vs fixed: p12 1230/1226/1205 vs 1262/1273/1213, p13
-# 3667/3664/3628 vs 3659/3680/3696, p23 6542/6517/6519 vs 6621/6621/6621, p08 (seeds 2/3)
-# 2039/2035 vs 2056/2056, p10 and p05 (seed 1) 1610/2038 vs 1625/2044; fixed was better on p11
-# (783.8/784.9 vs 782.5/781.1) and on p06 with two seeds of three (by up to 1.9 %)
-PEN_UPDATE = 100
-PEN_TARGET = 0.5
-PEN_UP, PEN_DOWN = 1.25, 0.85
-PEN_MIN, PEN_MAX = 0.05, 1000.0
-OPERATORS = ("related", "string", "route", "random")
-OPERATOR_WEIGHTS = (0.35, 0.35, 0.15, 0.15)
-STRING_MAX = 10  # longest string (SISR's L_max)
-STRING_MEAN = 10  # mean number of removed customers of the string operator (SISR's c-bar)
-QMIN = 3  # fewest customers removed per step (the most: QMAX_SHARE of them, within QMAX_CAP)
-QMAX_SHARE, QMAX_CAP = 0.15, 30
 _NO_POS = np.iinfo(np.int64).max
 
 
@@ -112,10 +74,12 @@ class _Day:
 class PeriodicSearch:
     """State and operators of the periodic LNS (see module docstring)."""
 
-    def __init__(self, m: _Model, enc: _Encoder, sol: _Sol, rng: np.random.Generator) -> None:
+    def __init__(self, m: Model, enc: Encoder, sol: Solution, rng: np.random.Generator,
+                 params: PeriodicParams) -> None:
         self.m = m
         self.enc = enc
         self.rng = rng
+        self.params = params
         n, T = m.n, m.T
         self.req = np.asarray(m.p.required, dtype=np.int64)
         self.active = [i for i in range(n) if self.req[i] > 0 and m.pats[i]]
@@ -138,7 +102,7 @@ class PeriodicSearch:
         dep = sorted({v.depot for v in m.p.vehicles})
         self.base_pen = (m.pen_load, m.pen_time,
                          float(np.median(m.cost[np.ix_(dep, np.arange(n))])) if n else 1.0)
-        self._scale_penalties(PEN_FACTOR)
+        self._scale_penalties(params.pen_factor)
         veh = m.p.vehicles
         self.cap = np.array([v.capacity if v.capacity is not None else 2**40 for v in veh], dtype=np.int64)
         self.maxv = np.array([v.max_visits if v.max_visits is not None else 2**40 for v in veh], dtype=np.int64)
@@ -147,7 +111,7 @@ class PeriodicSearch:
         self.timed = [bool(any(self.avail[v, d] < 10**8 for v in m.day_vehicles[d])) for d in range(T)]
         # nearest customers (by cost both ways) for the removal operators
         act = np.array(self.active, dtype=np.int64)
-        order = _nearest(m.cost, act, 60)
+        order = nearest(m.cost, act, 60)
         self.near: dict[int, list[int]] = {int(act[a]): [int(act[b]) for b in order[a]] for a in range(len(act))}
         dcost = np.array([min(int(m.cost[dp, i]) for dp in dep) for i in range(n)]) if n else np.zeros(0)
         self.depot_dist = dcost
@@ -178,7 +142,7 @@ class PeriodicSearch:
                 self.sessions.append(None)
                 continue
             clients = tuple(enc.client(i, d, 0, False, False) for i in pool)
-            nb = _nearest(m.cost, np.array(pool, dtype=np.int64), NEIGHBOURS)
+            nb = nearest(m.cost, np.array(pool, dtype=np.int64), self.params.neighbours)
             prob = RoutingProblem(duration=m.dur, cost=m.cost, clients=clients,
                                   vehicle_types=tuple(allv[k] for k in keep),
                                   neighbours=tuple(tuple(int(x) for x in row) for row in nb))
@@ -371,7 +335,7 @@ class PeriodicSearch:
     def removal(self, op: str, qmax: int) -> list[int]:
         rng = self.rng
         act = self.active
-        lo = min(QMIN, len(act))
+        lo = min(self.params.qmin, len(act))
         q = self._pick_q(lo, max(min(qmax, len(act)), lo))
         if op == "random":
             return [act[int(k)] for k in rng.choice(len(act), size=q, replace=False)]
@@ -397,8 +361,8 @@ class PeriodicSearch:
         d = days[int(rng.integers(len(days)))]
         where = {c: key for key in self.day_keys[d] for c in self.routes[key]}
         lens = [len(self.routes[k]) for k in self.day_keys[d] if self.routes[k]]
-        lmax = min(STRING_MAX, int(np.mean(lens)) if lens else 1)
-        ks_max = 4.0 * STRING_MEAN / (1.0 + lmax) - 1.0
+        lmax = min(self.params.string_max, int(np.mean(lens)) if lens else 1)
+        ks_max = 4.0 * self.params.string_mean / (1.0 + lmax) - 1.0
         ks = int(float(rng.random()) * ks_max) + 1
         out: list[int] = []
         done: set[tuple[int, int]] = set()
@@ -420,7 +384,8 @@ class PeriodicSearch:
     def step(self, temp: float, qmax: int) -> bool:
         """One remove-reinsert-descend step; returns whether it was accepted."""
         rng = self.rng
-        op = OPERATORS[int(rng.choice(len(OPERATORS), p=OPERATOR_WEIGHTS))]
+        ops = self.params.operators
+        op = ops[int(rng.choice(len(ops), p=self.params.operator_weights))]
         rem = self.removal(op, qmax)
         if not rem:
             return False
@@ -468,7 +433,7 @@ class PeriodicSearch:
         return {k: list(r) for k, r in self.routes.items()}, list(self.pattern)
 
 
-def _nearest(cost: np.ndarray, locs: np.ndarray, k: int) -> np.ndarray:
+def nearest(cost: np.ndarray, locs: np.ndarray, k: int) -> np.ndarray:
     """Per location of ``locs``: indices (into ``locs``) of its ``k`` nearest others by the
     symmetric cost ``cost[a, b] + cost[b, a]`` (ties: lower index)."""
     if locs.size == 0:
@@ -479,47 +444,64 @@ def _nearest(cost: np.ndarray, locs: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(prox, axis=1, kind="stable")[:, :min(k, locs.size - 1)]
 
 
-def run_periodic(m: _Model, enc: _Encoder, sol: _Sol, *, stop: Stop, clock, rng: np.random.Generator,  # noqa: ANN001
-                 reserve_s: float, workers: int = 1) -> tuple[_Sol, dict]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeriodicStats:
+    """What :func:`run_periodic` did (fields of :class:`~solvers.schedule.problem.ScheduleStats`).
+
+    ``lns_iterations`` is summed over the workers; the other LNS figures are those of the search
+    kept. The worker fields are ``None`` with a single search.
+    """
+
+    lns_iterations: int
+    lns_accepted: int
+    lns_improvements: int
+    lns_best: float  # best penalised objective without excess (problem units; inf if none)
+    penalty_factor: float  # final penalty factor
+    workers: int | None = None
+    worker_best: int | None = None
+    worker_objectives: tuple[float, ...] | None = None
+    worker_penalty_factors: tuple[float, ...] | None = None
+
+
+def run_periodic(m: Model, enc: Encoder, sol: Solution, *, stop: Stop, clock: StopClock,
+                 rng: np.random.Generator, reserve_s: float, workers: int,
+                 params: PeriodicParams) -> tuple[Solution, PeriodicStats]:
     """Periodic LNS from ``sol`` followed by the whole-horizon ILS (see module docstring).
 
-    With ``workers > 1`` that many independent searches (seeds drawn from ``rng`` in order) run
-    in separate processes over the same budget and the best calendar is kept (ties: the first
-    worker), so the result still depends only on the seed and the limits. Inside a daemonic
-    process (which may not start children, e.g. a batch worker) the search runs alone.
+    With ``workers > 1`` that many independent searches (seeds drawn from ``rng`` in order;
+    search ``k`` gives the horizon ILS ``params.horizon_shares[k % len]`` of its budget) run in
+    separate processes over the same budget (:func:`solvers.parallel.best_of_workers`) and the
+    best calendar is kept (ties: the first worker), so the result still depends only on the seed
+    and the limits. Inside a daemonic process (which may not start children, e.g. a batch
+    worker) the first search runs alone.
     """
-    import multiprocessing as mp
-
+    shares = params.horizon_shares
     seeds = [int(rng.integers(2**31)) for _ in range(max(int(workers), 1))]
-    if len(seeds) == 1 or mp.current_process().daemon:
-        return _run_one(m, enc, sol, stop, clock, seeds[0], reserve_s, HORIZON_SHARES[0])
-    # fork: the children inherit the model (no pickling, no re-import); they start no threads
-    ctx = mp.get_context("fork")
-    with ctx.Pool(len(seeds)) as pool:
-        runs = pool.starmap(_run_one, [(m, enc, sol, stop, clock, s, reserve_s, HORIZON_SHARES[k % len(HORIZON_SHARES)])
-                                       for k, s in enumerate(seeds)])
-    from solvers.schedule.solver import _objective
-
-    objs = [_objective(m, b) for b, _ in runs]
-    k = int(np.argmin(objs))
+    tasks = [(m, enc, sol, stop, clock, s, reserve_s, shares[k % len(shares)], params)
+             for k, s in enumerate(seeds)]
+    runs, k = best_of_workers(_run_one, tasks, key=lambda run: objective(m, run[0]))
     best, st = runs[k]
-    st = dict(st, workers=len(seeds), worker_best=k, worker_objectives=[o / m.scale for o in objs],
-              worker_penalty_factors=[r[1]["penalty_factor"] for r in runs],
-              lns_iterations=sum(r[1]["lns_iterations"] for r in runs))
+    if len(runs) == 1:
+        return best, st
+    objs = [objective(m, b) for b, _ in runs]
+    st = PeriodicStats(lns_iterations=sum(r[1].lns_iterations for r in runs), lns_accepted=st.lns_accepted,
+                       lns_improvements=st.lns_improvements, lns_best=st.lns_best,
+                       penalty_factor=st.penalty_factor, workers=len(seeds), worker_best=k,
+                       worker_objectives=tuple(o / m.scale for o in objs),
+                       worker_penalty_factors=tuple(r[1].penalty_factor for r in runs))
     return best, st
 
 
-def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int,  # noqa: ANN001
-             reserve_s: float, horizon_share: float) -> tuple[_Sol, dict]:
-    """One search: the LNS for the budget less ``horizon_share``, then the whole-horizon ILS."""
-    from solvers.schedule.solver import _Sol
-
+def _run_one(m: Model, enc: Encoder, sol: Solution, stop: Stop, clock: StopClock, seed: int,
+             reserve_s: float, horizon_share: float, params: PeriodicParams) -> tuple[Solution, PeriodicStats]:
+    """One search (a worker task): the LNS for the budget less ``horizon_share``, then the
+    whole-horizon ILS."""
     rng = np.random.default_rng(seed)
-    ps = PeriodicSearch(m, enc, sol, rng)
+    ps = PeriodicSearch(m, enc, sol, rng, params)
     n_visits = max(int(sum(len(r) for r in ps.routes.values())), 1)
     unit = max(ps.total, 1.0) / n_visits
-    t_hot, t_cold = START_TEMP * unit, END_TEMP * unit
-    qmax = max(5, min(QMAX_CAP, int(QMAX_SHARE * len(ps.active))))
+    t_hot, t_cold = params.start_temp * unit, params.end_temp * unit
+    qmax = max(5, min(params.qmax_cap, int(params.qmax_share * len(ps.active))))
     best_routes, best_pat = ps.snapshot()
     best_total = ps.total if ps.feasible() else math.inf
     limit_it = stop.max_iterations
@@ -544,14 +526,14 @@ def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int, 
         it += 1
         acc += ok
         feas_n += ps.feasible()
-        if it % PEN_UPDATE == 0:
-            share = feas_n / PEN_UPDATE
+        if it % params.pen_update == 0:
+            share = feas_n / params.pen_update
             feas_n = 0
             f = ps.pen_factor
-            if share < PEN_TARGET - 0.05:
-                f = min(f * PEN_UP, PEN_MAX)
-            elif share > PEN_TARGET + 0.05:
-                f = max(f * PEN_DOWN, PEN_MIN)
+            if share < params.pen_target - 0.05:
+                f = min(f * params.pen_up, params.pen_max)
+            elif share > params.pen_target + 0.05:
+                f = max(f * params.pen_down, params.pen_min)
             if f != ps.pen_factor:
                 ps.set_penalty_factor(f)
         if ok and ps.total < best_total - 1e-9 and ps.feasible():
@@ -560,79 +542,12 @@ def _run_one(m: _Model, enc: _Encoder, sol: _Sol, stop: Stop, clock, seed: int, 
             imp += 1
     if best_total == math.inf:  # never without excess: the final state
         best_routes, best_pat = ps.snapshot()
-    best = _Sol(routes=best_routes, pattern=best_pat)
+    best = Solution(routes=best_routes, pattern=best_pat)
     secs = None
     if stop.time_limit_s is not None:
         secs = max(stop.time_limit_s - reserve_s - clock.elapsed(), 0.02)
-    best = _horizon_ils(m, enc, best, seconds=secs, seed=int(rng.integers(2**31)),
-                        iterations=None if limit_it is None else max(HORIZON_MIN, limit_it // 4))
-    return best, {"lns_iterations": it, "lns_accepted": acc, "lns_improvements": imp,
-                  "lns_best": best_total / m.scale, "penalty_factor": ps.pen_factor}
-
-
-def _day_free(m: _Model, i: int) -> tuple[int, int] | None:
-    """(first, last) day when single-visit customer ``i`` may take any day of that range (and no
-    weekday-move penalty makes its day matter): one client of the whole-horizon problem whose
-    window spans those days. Else None (its visits stay on the days of its pattern)."""
-    if not m.grouped[i] or (m.move_pen and m.prev_wd[i] >= 0):
-        return None
-    days = sorted({q[0] for q in m.pats[i] if m.alive[i, q[0]]})
-    if len(days) < 2 or days[-1] - days[0] + 1 != len(days):
-        return None
-    return days[0], days[-1]
-
-
-def horizon_encoding(m: _Model, enc: _Encoder, sol: _Sol) -> tuple[_Encoding, tuple[RoutingRoute, ...]]:
-    """The whole calendar as one routing problem, and ``sol`` as its warm start.
-
-    Vehicles of day ``d`` work in ``[d H, (d + 1) H)``. A day-free single-visit customer (see
-    :func:`_day_free`) is one client whose window spans its days, so the router moves it between
-    days like between routes; every other customer has one client per day of its pattern,
-    fixed to that day. Exact on the periodic path, where opening hours cover the shifts.
-    """
-    from solvers.schedule.solver import _Encoding, _to_routes
-
-    clients: list[RoutingClient] = []
-    copies: list[tuple[int, int]] = []
-    index: dict[tuple[int, int], int] = {}
-    req = m.p.required
-    for i in range(m.n):
-        if int(req[i]) <= 0 or not m.pats[i]:
-            continue
-        must = bool(m.must[i])
-        prize = 0 if must else int(m.prize[i])
-        span = _day_free(m, i)
-        if span is not None:
-            lo, hi = enc.client(i, span[0], prize, must, True), enc.client(i, span[1], prize, must, True)
-            for d in range(span[0], span[1] + 1):
-                index[(i, d)] = len(clients)
-            copies.append((i, span[0]))
-            clients.append(RoutingClient(location=lo.location, service_s=lo.service_s, tw_early=lo.tw_early,
-                                         tw_late=hi.tw_late, demand=lo.demand, prize=prize, required=must))
-            continue
-        for d in sol.pattern[i] or ():
-            if m.alive[i, d]:
-                index[(i, d)] = len(clients)
-                copies.append((i, d))
-                clients.append(enc.client(i, d, prize, must, True))
-    prob = RoutingProblem(duration=m.dur, cost=m.cost, clients=tuple(clients),
-                          vehicle_types=tuple(enc.vehicle_types(True)), num_neighbours=NEIGHBOURS)
-    e = _Encoding(problem=prob, copies=copies, index=index, vtypes=enc.vtypes)
-    return e, _to_routes(e, sol)  # a day-free client is indexed under each day of its span
-
-
-def _horizon_ils(m: _Model, enc: _Encoder, sol: _Sol, *, seconds: float | None, iterations: int | None,
-                 seed: int) -> _Sol:
-    """PyVRP's iterated local search on the whole calendar (:func:`horizon_encoding`) from
-    ``sol``; the result replaces ``sol`` when it has no excess and is not worse."""
-    from solvers.schedule.solver import _from_routes, _objective
-
-    e, init = horizon_encoding(m, enc, sol)
-    if not e.problem.clients:
-        return sol
-    rs = solve_routing(e.problem, backend="pyvrp", seed=seed, initial=init,
-                       stop=Stop(time_limit_s=seconds, max_iterations=iterations))
-    if not rs.feasible:
-        return sol
-    cand = _from_routes(m, e, rs.routes, sol)
-    return cand if _objective(m, cand) <= _objective(m, sol) else sol
+    best = horizon_ils(m, enc, best, seconds=secs, seed=int(rng.integers(2**31)),
+                       iterations=None if limit_it is None else max(params.horizon_min, limit_it // 4),
+                       neighbours=params.neighbours)
+    return best, PeriodicStats(lns_iterations=it, lns_accepted=acc, lns_improvements=imp,
+                               lns_best=best_total / m.scale, penalty_factor=ps.pen_factor)

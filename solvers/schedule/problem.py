@@ -27,14 +27,14 @@ is impossible within shifts and opening hours). Every unplanned visit carries a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.common import Status
+from solvers.common import Status, UnplannedReason
 
-Reason = Literal["shift_capacity", "opening_hours", "unreachable", "low_value", "vehicle_capacity"]
+Reason = UnplannedReason
+"""Why a visit is unplanned: one of :data:`solvers.common.UNPLANNED_REASONS`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +150,65 @@ class Unplanned:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleStats:
+    """Statistics of a calendar solve (fields a method or path does not report are ``None``).
+
+    Attributes
+    ----------
+    method:
+        ``"periodic_lns"`` (periodic path), ``"greedy + nearest neighbour"`` (greedy method);
+        ``None`` on the rounds path.
+    backend:
+        Routing backend (``"pyvrp"`` or ``"ortools"``).
+    rounds, iterations, pattern_moves, accepted_rounds, pattern_evaluations:
+        Rounds path: rounds run, iterations counted (see :func:`solvers.schedule.solve`), pattern
+        changes applied, rounds whose result became the best, pattern moves evaluated exactly.
+        Periodic path: ``rounds`` 0, ``iterations`` the LNS steps, ``pattern_moves`` the steps
+        accepted.
+    initial_objective, router_objective:
+        Penalised objective (problem units) of the construction and of the best calendar before
+        the final exact pass.
+    runtime_s, seed, routing_clients:
+        Wall-clock seconds, the seed, clients of the last whole-horizon routing problem.
+    lns_iterations, lns_accepted, lns_improvements, lns_best, penalty_factor:
+        Periodic LNS: steps (summed over workers), steps accepted, new bests, best penalised
+        objective without excess (``inf`` if none), final penalty factor (of the search kept).
+    workers, worker_best, worker_objectives, worker_penalty_factors:
+        Periodic LNS with several workers: their number, the index of the one kept, each one's
+        objective and final penalty factor.
+    travel_cost, unplanned_value, moved_customers, visits:
+        The returned plan: travel cost (objective units), ``lam * value`` of the unplanned
+        visits, customers whose weekday moved, visits planned.
+    """
+
+    method: str | None = None
+    backend: str | None = None
+    rounds: int | None = None
+    iterations: int | None = None
+    pattern_moves: int | None = None
+    accepted_rounds: int | None = None
+    pattern_evaluations: int | None = None
+    initial_objective: float | None = None
+    router_objective: float | None = None
+    runtime_s: float | None = None
+    seed: int | None = None
+    routing_clients: int | None = None
+    lns_iterations: int | None = None
+    lns_accepted: int | None = None
+    lns_improvements: int | None = None
+    lns_best: float | None = None
+    penalty_factor: float | None = None
+    workers: int | None = None
+    worker_best: int | None = None
+    worker_objectives: tuple[float, ...] | None = None
+    worker_penalty_factors: tuple[float, ...] | None = None
+    travel_cost: float | None = None
+    unplanned_value: float | None = None
+    moved_customers: int | None = None
+    visits: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScheduleResult:
     """Outcome of :func:`solvers.schedule.solve`."""
 
@@ -159,7 +218,7 @@ class ScheduleResult:
     routes: tuple[Route, ...]
     pattern: tuple[tuple[int, ...] | None, ...]  # per customer the chosen pattern (None = none)
     unplanned: tuple[Unplanned, ...]
-    stats: dict = field(default_factory=dict)
+    stats: ScheduleStats
 
     def summary(self) -> str:
         visits = sum(len(r.stops) for r in self.routes)

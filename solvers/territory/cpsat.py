@@ -119,4 +119,3 @@ def solve_cut_cpsat(
     # labels follow the symmetry order (or the locks)
     out = np.array([next(jj for jj in range(k) if solver.boolean_value(x[i][jj])) for i in range(n)], np.int64)
     return out, float(solver.objective_value), st == cp_model.OPTIMAL, float(solver.best_objective_bound)
-

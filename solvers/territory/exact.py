@@ -8,11 +8,9 @@ import numpy as np
 
 from solvers.territory.model import Model
 
-MAX_ENUMERATION = 600_000
-"""Largest ``k**n`` solved by enumeration when ``method="auto"``."""
-
 
 def n_assignments(model: Model) -> float:
+    """Number of assignments of the unlocked units, ``k**free`` (``inf`` when astronomically large)."""
     free = int(np.count_nonzero(model.locked < 0))
     lg = free * math.log10(max(model.k, 1))
     return math.inf if lg > 300 else float(model.k) ** free

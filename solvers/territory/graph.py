@@ -6,6 +6,8 @@ is ever built.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -138,17 +140,19 @@ def cut_edges(edges: np.ndarray, assignment: np.ndarray) -> int:
     return int(np.count_nonzero(x[edges[:, 0]] != x[edges[:, 1]])) if len(edges) else 0
 
 
-def stays_connected(graph: Graph, x: np.ndarray | list, i: int) -> bool:
+def stays_connected(nbrs: Sequence[Sequence[int]], x: np.ndarray | list, i: int) -> bool:
     """Whether territory ``x[i]`` stays connected when unit ``i`` leaves it.
 
-    Looks at the same-territory neighbours ``S`` of ``i``; if their induced subgraph is
-    connected the answer is yes at once (local test), otherwise a breadth-first search inside
-    the territory (without ``i``) from one of ``S`` must reach all of ``S``. Assumes the
-    territory is connected before the move; the caller checks that it does not become empty.
-    ``x`` may be a list (faster element access from Python).
+    ``nbrs`` are duplicate-free neighbour lists (e.g. :attr:`Graph.nbrs`). Looks at the
+    same-territory neighbours ``S`` of ``i``; if their induced subgraph is connected the answer
+    is yes at once (local test), otherwise a depth-first search inside the territory (without
+    ``i``) from one of ``S`` must reach all of ``S``. Strictly, the answer is whether ``S`` lies in
+    one piece of the territory without ``i``, which is the same when the territory is connected
+    before the move; the caller checks that it does not become empty. ``x`` may be a list
+    (faster element access from Python).
     """
     a = x[i]
-    nb = graph.nbrs
+    nb = nbrs
     s = [j for j in nb[i] if x[j] == a]
     if len(s) <= 1:
         return True

@@ -212,7 +212,9 @@ def evaluate(
 
     ``centres`` are location indices (free centres: unit indices); ``None`` = fixed centres or
     the best free centres. Returns ``(objective, territories, violations, moved,
-    moved_share, extra)`` where ``extra`` holds the objective components.
+    moved_share, extra)`` where ``extra`` holds the objective components (``weighted_travel``,
+    ``cut_edges``, ``group_splits`` and, objective ``"diameter"``, ``diameters``: fields of
+    :class:`~solvers.territory.problem.TerritorySolveStats`).
     """
     p, k, n = model.p, model.k, model.n
     x = np.asarray(x, dtype=np.int64)
@@ -313,7 +315,7 @@ def evaluate(
     extra: dict = {"weighted_travel": float(wt.sum()), "cut_edges": cut, "group_splits": splits}
     if p.objective == "diameter":
         diam = diameters(model, x)
-        extra["diameters"] = diam.tolist()
+        extra["diameters"] = tuple(diam.tolist())
         base = float(diam.max()) if k else 0.0
     elif p.objective == "cut_edges":
         base = float(cut)

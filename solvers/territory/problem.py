@@ -28,7 +28,7 @@ territories) and ``"diameter"`` (largest travel time between two units of one te
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -154,6 +154,75 @@ class TerritoryStats:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TerritoryPhases:
+    """Wall-clock seconds of the phases of the weighted-travel method (``None``: not run)."""
+
+    seed_s: float | None = None  # centre seeding (or the warm start's centres)
+    flow_s: float | None = None  # capacitated allocation by min-cost flow
+    flow2_s: float | None = None  # recentring + second allocation (free centres)
+    repair_s: float | None = None  # contiguity repair
+    search_s: float | None = None  # boundary local search
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TerritorySolveStats:
+    """Statistics of a territory solve (fields a method does not report are ``None``).
+
+    Attributes
+    ----------
+    method:
+        What ran: ``"enumeration"``, ``"flow+local_search"``, ``"tabu:cut_edges"``,
+        ``"tabu+recom+cpsat:cut_edges"``, ``"tabu:diameter"`` (``" (contiguous moves)"`` when the
+        contiguous move rules are used without a contiguity requirement).
+    iterations:
+        Iterations counted (see :func:`solvers.territory.solve`).
+    runtime_s:
+        Wall-clock seconds.
+    n_edges:
+        Edges of the adjacency graph.
+    weighted_travel, cut_edges, group_splits, diameters:
+        Components of the returned plan's objective (``diameters`` per territory, objective
+        ``"diameter"`` only).
+    assignments_enumerated, bound:
+        Enumeration: assignments checked; proven optimum (enumeration) or CP-SAT's best bound.
+    moves, phases:
+        Weighted travel: boundary moves applied and the phases' seconds.
+    restarts, best_found:
+        Tabu search: restarts and the best objective found by the search itself.
+    recom_steps, recom_restarts, recom_cut:
+        Recombination walk: steps, restarts from random plans and the best cut found.
+    cpsat_objective, proven_optimal:
+        CP-SAT: objective of its plan and whether it proved optimality.
+    levels, starts, start_diameters:
+        Diameter search: threshold levels passed, compact starts run and the diameter reached
+        from each start.
+    """
+
+    method: str
+    iterations: int
+    runtime_s: float
+    n_edges: int
+    weighted_travel: float
+    cut_edges: int
+    group_splits: int
+    diameters: tuple[float, ...] | None = None
+    assignments_enumerated: int | None = None
+    bound: float | None = None
+    moves: int | None = None
+    phases: TerritoryPhases | None = None
+    restarts: int | None = None
+    best_found: float | None = None
+    recom_steps: int | None = None
+    recom_restarts: int | None = None
+    recom_cut: int | None = None
+    cpsat_objective: float | None = None
+    proven_optimal: bool | None = None
+    levels: int | None = None
+    starts: int | None = None
+    start_diameters: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TerritoryResult:
     """Outcome of :func:`solvers.territory.solve`."""
 
@@ -164,7 +233,7 @@ class TerritoryResult:
     violations: tuple[Violation, ...] = ()
     moved: int = 0  # units whose territory differs from problem.initial
     moved_share: float = 0.0  # weighted share moved
-    stats: dict = field(default_factory=dict)  # iterations, runtime_s, bound, phases ...
+    stats: TerritorySolveStats
 
     def summary(self) -> str:
         """Readable multi-line summary."""

@@ -18,12 +18,22 @@ trees); the start plan of the first walk is the given one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
 from solvers.common import StopClock
 from solvers.territory.model import Model
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecomStats:
+    """What a recombination walk did: steps taken and restarts from fresh random plans."""
+
+    steps: int
+    restarts: int
 
 
 def recom_search(
@@ -34,7 +44,7 @@ def recom_search(
     until_s: float,
     stall: int = 5000,
     tree_tries: int = 10,
-) -> tuple[np.ndarray, int, dict]:
+) -> tuple[np.ndarray, int, RecomStats]:
     """Walk from ``x`` (feasible, contiguous) until ``until_s`` seconds have elapsed.
 
     Returns ``(best plan, its cut edges, statistics)``.
@@ -70,7 +80,7 @@ def recom_search(
                 x = best.copy()
             cut = _cut(x, e)
             seg_best, seg_last = cut, steps
-    return best, best_cut, {"recom_steps": steps, "recom_restarts": walks}
+    return best, best_cut, RecomStats(steps=steps, restarts=walks)
 
 
 def _cut(x: np.ndarray, e: np.ndarray) -> int:

@@ -178,7 +178,7 @@ class TravelSearch:
                     continue
             if self.moved_w + self._dmoved(ui, ai, bi) > md.budget:
                 continue
-            if contiguous and not stays_connected(md.graph, self.xl, ui):
+            if contiguous and not stays_connected(md.graph.nbrs, self.xl, ui):
                 # articulation unit: move it with the parts it would cut off (block move)
                 block = self.cut_off_block(ui)
                 if block is None or self.block_score(block, ai, bi) >= -1e-9:
@@ -320,7 +320,7 @@ class TravelSearch:
                         continue
                     if self.moved_w + self._dmoved(u, a, b) > md.budget:
                         continue
-                    if md.p.contiguous and not stays_connected(md.graph, self.xl, u):
+                    if md.p.contiguous and not stays_connected(md.graph.nbrs, self.xl, u):
                         continue
                     self.apply(u, a, b)
                     done += float(md.a[u, measure])

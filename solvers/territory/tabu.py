@@ -24,29 +24,26 @@ restarts from the best plan perturbed by random moves. One *iteration* is one mo
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from solvers.common import StopClock
-from solvers.territory.graph import stays_connected
+from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
+from solvers.territory.edit import complete_initial
+from solvers.territory.graph import Graph, stays_connected
 from solvers.territory.model import Model
-
-MAX_TABU_UNITS = 5000
-MAX_SWAP_UNITS = 400
-MAX_CPSAT_UNITS = 150
-TABU_UNTIL = 0.1  # shares of the time limit (cut edges with a time limit)
-RECOM_UNTIL = 0.8
-DIAMETER_STARTS = 6  # compact starts of the diameter search (see _solve_diameter)
-DIAMETER_START_SHARE = 0.5
+from solvers.territory.params import TerritoryParams
 
 
 class PairTabu:
     """State of the tabu search (see module docstring)."""
 
     def __init__(self, model: Model, x: np.ndarray, w: np.ndarray | None, sign: float,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, *, max_swap_units: int) -> None:
         self.md = model
         self.rng = rng
+        self.max_swap_units = max_swap_units
         n, k = model.n, model.k
         self.n, self.k = n, k
         self.sign = sign
@@ -156,7 +153,7 @@ class PairTabu:
         order = order[np.argsort(flat[order], kind="stable")]
         for c in order.tolist():
             u, b = divmod(c, k)
-            if self.contiguous and not stays_connected(self.md.graph, self.xl, u):
+            if self.contiguous and not stays_connected(self.md.graph.nbrs, self.xl, u):
                 continue
             a = self.xl[u]
             self.apply(u, b)
@@ -171,11 +168,11 @@ class PairTabu:
         ``u`` (territory ``a``) and ``v`` (``b``) trade places; both must be movable, non-tabu
         (unless aspiration), adjacent to the other's territory when contiguous; both
         territories must stay connected (checked after the exchange, undone otherwise). On
-        graphs above ``MAX_SWAP_UNITS`` units only exchanges involving a unit of a territory
+        graphs above ``max_swap_units`` units only exchanges involving a unit of a territory
         out of balance are scored."""
         n, x = self.n, self.x
         md = self.md
-        if n <= MAX_SWAP_UNITS:
+        if n <= self.max_swap_units:
             rows = np.arange(n)
         else:
             if float(p_all.sum()) <= 1e-12:
@@ -188,7 +185,7 @@ class PairTabu:
         d2 = self.sign * (self.mw[:, xr].T - self.mw[ar, x][None, :])
         dpair = d1 + d2 - self.sign * 2.0 * self.w[rows].astype(np.float64)
         ok = (xr[:, None] != x[None, :]) & self.movable[rows][:, None] & self.movable[None, :]
-        if n <= MAX_SWAP_UNITS:
+        if n <= self.max_swap_units:
             ok &= xr[:, None] < x[None, :]
         if self.contiguous:
             ok &= (self.na[rows][:, x] > 0) & (self.na[:, xr].T > 0)
@@ -240,14 +237,14 @@ class PairTabu:
                 continue
             if self.contiguous:
                 opts = sorted({self.xl[v] for v in self.md.graph.nbrs[u]} - {self.xl[u]})
-                if not opts or not stays_connected(self.md.graph, self.xl, u):
+                if not opts or not stays_connected(self.md.graph.nbrs, self.xl, u):
                     continue
             else:
                 opts = [j for j in range(self.k) if j != self.xl[u]]
             self.apply(u, int(opts[int(self.rng.integers(len(opts)))]))
 
 
-def _connected(graph, xl: list[int], t: int, start: int) -> bool:
+def _connected(graph: Graph, xl: list[int], t: int, start: int) -> bool:
     """Whether territory ``t`` (containing ``start``) is connected in ``graph``."""
     size = sum(1 for v in xl if v == t)
     seen = {start}
@@ -302,27 +299,30 @@ def region_growing(model: Model, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def solve_tabu(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
-    """Multi-start tabu search for ``cut_edges`` or ``diameter`` (see module docstring)."""
-    if model.n > MAX_TABU_UNITS:
-        raise ValueError(f"objective {model.p.objective!r} supports at most {MAX_TABU_UNITS} units")
+def solve_tabu(model: Model, clock: StopClock, rng: np.random.Generator, info: dict[str, Any],
+               params: TerritoryParams) -> np.ndarray:
+    """Multi-start tabu search for ``cut_edges`` or ``diameter`` (see module docstring).
+
+    Statistics go into ``info`` under the names of
+    :class:`~solvers.territory.problem.TerritorySolveStats` fields."""
+    if model.n > params.max_tabu_units:
+        raise ValueError(f"objective {model.p.objective!r} supports at most {params.max_tabu_units} units")
     if model.p.objective == "cut_edges":
-        return _solve_cut(model, clock, rng, stats)
-    return _solve_diameter(model, clock, rng, stats)
+        return _solve_cut(model, clock, rng, info, params)
+    return _solve_diameter(model, clock, rng, info, params)
 
 
 def _initial(model: Model, rng: np.random.Generator) -> np.ndarray:
     if model.initial is not None:
-        from solvers.territory.solver import _complete_initial
-
-        return _complete_initial(model)
+        return complete_initial(model)
     return region_growing(model, rng)
 
 
-def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
+def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, info: dict[str, Any],
+               params: TerritoryParams) -> np.ndarray:
     n, k = model.n, model.k
     x0 = _initial(model, rng)
-    ts = PairTabu(model, x0, None, -1.0, rng)
+    ts = PairTabu(model, x0, None, -1.0, rng, max_swap_units=params.max_swap_units)
     m_edges = len(model.graph.edges)
     tenure = (max(2, n // 20), max(4, n // 8))
     restart_after = max(200, 30 * n)
@@ -330,8 +330,8 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
     # with a time limit (and no iteration limit) small graphs end with CP-SAT (hinted by the
     # tabu plan): tabu until 10 % of the time, the recombination walk until 80 %, then the
     # whole CP-SAT model hinted by the best plan (improve and prove)
-    cp_share = 1.0 - TABU_UNTIL if (clock.rule.max_iterations is None and clock.rule.time_limit_s
-                       and n <= MAX_CPSAT_UNITS) else 0.0
+    cp_share = 1.0 - params.tabu_until if (clock.rule.max_iterations is None and clock.rule.time_limit_s
+                                           and n <= params.max_cpsat_units) else 0.0
     tabu_clock = clock.rule.scaled(1.0 - cp_share).clock() if cp_share else clock
     last_best = 0
     ts.lam = 10.0 * n / k
@@ -361,15 +361,16 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
             else:
                 ts.set_weights(ts.adj, region_growing(model, rng))
             ts.tabu[:] = 0
-    stats.update(method="tabu:cut_edges", iterations=ts.it, restarts=restarts,
+    info.update(method="tabu:cut_edges", iterations=ts.it, restarts=restarts,
                  best_found=None if best_x is None else float(best_f))
     out = best_x if best_x is not None else ts.x
     if cp_share > 0 and best_x is not None:
         from solvers.territory.recom import recom_search
 
         tl = clock.rule.time_limit_s or 0.0
-        rx, rcut, rstats = recom_search(model, best_x, rng, clock, RECOM_UNTIL * tl)
-        stats.update(rstats, recom_cut=rcut)
+        rx, rcut, walk = recom_search(model, best_x, rng, clock, params.recom_until * tl,
+                                      stall=params.recom_stall, tree_tries=params.recom_tree_tries)
+        info.update(recom_steps=walk.steps, recom_restarts=walk.restarts, recom_cut=rcut)
         if rcut <= best_f:
             out, best_f = rx, float(rcut)
     remaining = clock.remaining_s()
@@ -377,15 +378,17 @@ def _solve_cut(model: Model, clock: StopClock, rng: np.random.Generator, stats: 
         from solvers.territory.cpsat import solve_cut_cpsat
 
         cx, val, proven, bound = solve_cut_cpsat(model, out if best_x is not None else None,
-                                                 remaining, seed=int(rng.integers(1 << 30)))
-        stats.update(method="tabu+recom+cpsat:cut_edges", cpsat_objective=val, bound=bound,
+                                                 remaining, seed=int(rng.integers(1 << 30)),
+                                                 workers=params.cpsat_workers)
+        info.update(method="tabu+recom+cpsat:cut_edges", cpsat_objective=val, bound=bound,
                      proven_optimal=proven)
         if cx is not None and val <= best_f + 1e-9:
             out = cx
     return out
 
 
-def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, stats: dict) -> np.ndarray:
+def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, info: dict[str, Any],
+                    params: TerritoryParams) -> np.ndarray:
     n = model.n
     d = np.asarray(model.travel.matrix(np.arange(n)), dtype=np.float64)
     d = np.maximum(d, d.T)
@@ -402,48 +405,47 @@ def _solve_diameter(model: Model, clock: StopClock, rng: np.random.Generator, st
     method = "tabu:diameter" + (" (contiguous moves)" if guided else "")
     if model.initial is not None:
         best_x, best_d, its, levels = _diameter_run(model, d, values, _initial(model, rng), (clock,),
-                                                    rng, contiguous_moves)
-        stats.update(method=method, iterations=its, levels=levels, best_found=best_d)
+                                                    rng, contiguous_moves, params)
+        info.update(method=method, iterations=its, levels=levels, best_found=best_d)
         return best_x
     # Multi-start: the plan found depends mostly on the compact start (on the DTDP set the
     # diameter reached from bisections at different angles varies by up to 15 %), so
-    # DIAMETER_STARTS starts (bisection axes rotated by 180/DIAMETER_STARTS degrees each) get a
-    # DIAMETER_START_SHARE of the budget in equal parts, and the best plan the rest.
-    from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
-
-    per_start = clock.rule.scaled(DIAMETER_START_SHARE / DIAMETER_STARTS)
+    # params.diameter_starts starts (bisection axes rotated by 180/diameter_starts degrees each)
+    # get params.diameter_start_share of the budget in equal parts, and the best plan the rest.
+    n_starts = params.diameter_starts
+    per_start = clock.rule.scaled(params.diameter_start_share / n_starts)
     best_x, best_d, its, levels, start_d = None, math.inf, 0, 0, []
-    for i in range(DIAMETER_STARTS):
+    for i in range(n_starts):
         if clock.done():
             break
-        c = seed_centres(model, rng, angle_deg=i * 180.0 / DIAMETER_STARTS)
+        c = seed_centres(model, rng, angle_deg=i * 180.0 / n_starts)
         rows = model.rows(c)
         x0 = flow_allocation(model, rows)
         if contiguous_moves:
             x0 = repair_contiguity(model, x0, rows, c)
         bx, bd, it, lv = _diameter_run(model, d, values, x0, (clock, per_start.clock()), rng,
-                                       contiguous_moves)
+                                       contiguous_moves, params)
         its, levels = its + it, levels + lv
         start_d.append(bd)
         if bd < best_d:
             best_x, best_d = bx, bd
     if not clock.done() and best_x is not None:
-        bx, bd, it, lv = _diameter_run(model, d, values, best_x, (clock,), rng, contiguous_moves)
+        bx, bd, it, lv = _diameter_run(model, d, values, best_x, (clock,), rng, contiguous_moves, params)
         its, levels = its + it, levels + lv
         if bd < best_d:
             best_x, best_d = bx, bd
-    stats.update(method=method, iterations=its, levels=levels, starts=len(start_d),
-                 start_diameters=start_d, best_found=None if best_x is None else best_d)
+    info.update(method=method, iterations=its, levels=levels, starts=len(start_d),
+                start_diameters=tuple(start_d), best_found=None if best_x is None else best_d)
     return best_x if best_x is not None else x0
 
 
 def _diameter_run(model: Model, d: np.ndarray, values: np.ndarray, x0: np.ndarray,
                   clocks: tuple[StopClock, ...], rng: np.random.Generator,
-                  contiguous_moves: bool) -> tuple[np.ndarray, float, int, int]:
+                  contiguous_moves: bool, params: TerritoryParams) -> tuple[np.ndarray, float, int, int]:
     """One threshold tabu search from ``x0`` until any of ``clocks`` is done. Returns ``(best
     balanced plan or the last plan, its diameter or inf, iterations, threshold levels)``."""
     n, k = model.n, model.k
-    ts = PairTabu(model, x0, None, 1.0, rng)
+    ts = PairTabu(model, x0, None, 1.0, rng, max_swap_units=params.max_swap_units)
     ts.contiguous = contiguous_moves
     ts.beta = 0.5 if model.m > 1 else 0.0  # several measures: steer to the window centre
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from solvers.routing import slot_neighbours
-from solvers.schedule import ScheduleProblem, Vehicle
-from solvers.schedule.periodic import horizon_encoding
-from solvers.schedule.solver import _build_model, _construct, _Encoder, _from_routes, _objective
+from solvers.schedule import PeriodicParams, ScheduleParams, ScheduleProblem, Vehicle
+from solvers.schedule.encoding import Encoder, from_routes
+from solvers.schedule.horizon import horizon_encoding
+from solvers.schedule.model import build_model
+from solvers.schedule.moves import construct
+from solvers.schedule.state import objective
 
 H = 3600
+PARAMS = ScheduleParams()
+NEIGHBOURS = PeriodicParams().neighbours
 
 
 def _problem() -> ScheduleProblem:
@@ -29,10 +34,10 @@ def _problem() -> ScheduleProblem:
 
 def test_horizon_encoding_day_free_clients_and_round_trip() -> None:
     p = _problem()
-    m = _build_model(p, "pyvrp")
-    enc = _Encoder(m)
-    sol = _construct(m, np.random.default_rng(1))
-    e, init = horizon_encoding(m, enc, sol)
+    m = build_model(p, PARAMS)
+    enc = Encoder(m, master_neighbours=PARAMS.master_neighbours)
+    sol = construct(m, np.random.default_rng(1))
+    e, init = horizon_encoding(m, enc, sol, neighbours=NEIGHBOURS)
     cl = e.problem.clients
     by_customer: dict[int, list[int]] = {}
     for k, (i, _d) in enumerate(e.copies):
@@ -50,16 +55,16 @@ def test_horizon_encoding_day_free_clients_and_round_trip() -> None:
     (k8,) = by_customer[8]
     assert cl[k8].tw_early // m.H == sol.pattern[8][0] and cl[k8].tw_late < (sol.pattern[8][0] + 1) * m.H
     # the warm start is the calendar itself
-    back = _from_routes(m, e, init, sol)
+    back = from_routes(m, e, init, sol)
     assert {k: r for k, r in back.routes.items() if r} == {k: r for k, r in sol.routes.items() if r}
-    assert _objective(m, back) == _objective(m, sol)
+    assert objective(m, back) == objective(m, sol)
 
 
 def test_slot_neighbours_day_free_clients_meet_every_day() -> None:
     p = _problem()
-    m = _build_model(p, "pyvrp")
-    sol = _construct(m, np.random.default_rng(1))
-    e, _ = horizon_encoding(m, _Encoder(m), sol)
+    m = build_model(p, PARAMS)
+    sol = construct(m, np.random.default_rng(1))
+    e, _ = horizon_encoding(m, Encoder(m, master_neighbours=PARAMS.master_neighbours), sol, neighbours=NEIGHBOURS)
     nb = slot_neighbours(e.problem)
     assert nb is not None
     day = [c.tw_early // m.H if c.tw_late - c.tw_early < m.H else None for c in e.problem.clients]

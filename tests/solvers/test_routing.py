@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,15 +12,18 @@ from solvers.common import Stop
 from solvers.routing import (
     RoutingClient,
     RoutingGroup,
+    RoutingParams,
     RoutingProblem,
     RoutingResult,
     RoutingVehicleType,
-    _solve_pyvrp_fleet,
     capacity_bound,
     improve_routes,
     route_cost,
-    solve_routing,
+    solve,
 )
+from solvers.routing.pyvrp import solve_pyvrp_fleet
+
+PARAMS = RoutingParams()
 
 STOP = Stop(time_limit_s=None, max_iterations=300)
 BACKENDS = ["pyvrp", "ortools"]
@@ -91,7 +95,7 @@ def test_brute_force_vrptw(backend: str, seed: int) -> None:
     opt = _brute(p)
     if opt == float("inf"):
         pytest.skip("instance infeasible")
-    r = solve_routing(p, backend=backend, stop=STOP, seed=1)
+    r = solve(p, stop=STOP, seed=1, params=RoutingParams(backend=backend))
     _check(p, r)
     assert sorted(c for rt in r.routes for c in rt.clients) == list(range(5))
     assert r.cost == pytest.approx(opt)
@@ -111,7 +115,7 @@ def test_prizes_and_groups(backend: str) -> None:
     vt = RoutingVehicleType(start_depot=0, end_depot=0, count=1)
     p = RoutingProblem(duration=dur, clients=clients, vehicle_types=(vt,),
                        groups=(RoutingGroup(clients=(3, 4), required=True),))
-    r = solve_routing(p, backend=backend, stop=STOP, seed=1)
+    r = solve(p, stop=STOP, seed=1, params=RoutingParams(backend=backend))
     visited = {c for rt in r.routes for c in rt.clients}
     assert {0, 1} <= visited and 2 not in visited
     assert len(visited & {3, 4}) == 1  # exactly one of the mutually exclusive pair
@@ -119,18 +123,18 @@ def test_prizes_and_groups(backend: str) -> None:
     # a big prize makes the far client worth visiting
     big = RoutingProblem(duration=dur, clients=(*clients[:2], RoutingClient(location=3, prize=10**5, required=False)),
                          vehicle_types=(vt,))
-    r = solve_routing(big, backend=backend, stop=STOP, seed=1)
+    r = solve(big, stop=STOP, seed=1, params=RoutingParams(backend=backend))
     assert {c for rt in r.routes for c in rt.clients} == {0, 1, 2}
 
 
 def test_pyvrp_deterministic_and_warm_start() -> None:
     p = _tiny(7, tw=False, vehicles=3)
-    a = solve_routing(p, backend="pyvrp", stop=STOP, seed=3)
-    b = solve_routing(p, backend="pyvrp", stop=STOP, seed=3)
+    a = solve(p, stop=STOP, seed=3, params=RoutingParams(backend="pyvrp"))
+    b = solve(p, stop=STOP, seed=3, params=RoutingParams(backend="pyvrp"))
     assert a.routes == b.routes and a.cost == b.cost
-    c = improve_routes(p, a.routes, backend="pyvrp")
+    c = improve_routes(replace(p, initial=a.routes), seed=0)
     assert c.cost <= a.cost
-    d = solve_routing(p, backend="ortools", stop=STOP, initial=a.routes)
+    d = solve(replace(p, initial=a.routes), stop=STOP, seed=0, params=RoutingParams(backend="ortools"))
     assert d.cost <= a.cost + 1e-9
 
 
@@ -140,19 +144,19 @@ def test_ortools_break_respected() -> None:
     clients = (RoutingClient(location=1, service_s=30), RoutingClient(location=2, service_s=30))
     vt = RoutingVehicleType(start_depot=0, end_depot=0, tw_early=0, tw_late=400, breaks=((60, 90, 100),))
     p = RoutingProblem(duration=dur, clients=clients, vehicle_types=(vt,))
-    r = solve_routing(p, backend="ortools", stop=STOP)
+    r = solve(p, stop=STOP, seed=0, params=RoutingParams(backend="ortools"))
     assert r.feasible and len(r.routes) == 1
     # 50 + 30 + 71 + 30 + 50 = 231 travel+service; +100 break = 331 <= 400
     tight = RoutingProblem(duration=dur, clients=clients,
                            vehicle_types=(RoutingVehicleType(start_depot=0, end_depot=0, tw_early=0, tw_late=300,
                                                              breaks=((60, 90, 100),)),))
-    r = solve_routing(tight, backend="ortools", stop=STOP)
+    r = solve(tight, stop=STOP, seed=0, params=RoutingParams(backend="ortools"))
     assert not r.feasible or len({c for rt in r.routes for c in rt.clients}) < 2
 
 
 def test_unknown_backend() -> None:
     with pytest.raises(ValueError):
-        solve_routing(_tiny(1), backend="gurobi", stop=STOP)
+        solve(_tiny(1), stop=STOP, seed=0, params=RoutingParams(backend="gurobi"))
 
 
 def test_pyvrp_workers_keep_best_seed() -> None:
@@ -163,11 +167,11 @@ def test_pyvrp_workers_keep_best_seed() -> None:
     p = RoutingProblem(duration=_matrix(xy), clients=clients, vehicle_types=(vt,))
     stop = Stop(time_limit_s=None, max_iterations=30)
     # the second search is the one with the fleet-reduction phase
-    single = [solve_routing(p, backend="pyvrp", stop=stop, seed=5), _solve_pyvrp_fleet(p, stop=stop, seed=6, initial=None)]
-    both = solve_routing(p, backend="pyvrp", stop=stop, seed=5, workers=2)
+    single = [solve(p, stop=stop, seed=5, params=RoutingParams(backend="pyvrp")), solve_pyvrp_fleet(p, stop=stop, seed=6, params=PARAMS)]
+    both = solve(p, stop=stop, seed=5, params=RoutingParams(backend="pyvrp", workers=2))
     k = min((0, 1), key=lambda j: (not single[j].feasible, single[j].cost, j))
     assert both.routes == single[k].routes and both.cost == single[k].cost
-    assert both.stats["workers"] == 2 and both.stats["worker_costs"] == [r.cost for r in single]
+    assert both.stats.workers == 2 and both.stats.worker_costs == tuple(r.cost for r in single)
     assert both.cost == min(r.cost for r in single if r.feasible)
 
 
@@ -189,16 +193,16 @@ def test_capacity_bound() -> None:
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
     """Record (vehicles, warm start given) of every PyVRP search the fleet phase runs."""
-    import solvers.routing as routing
+    import solvers.routing.pyvrp as adapter
 
     calls: list[tuple[int, bool]] = []
-    real = routing._solve_pyvrp
+    real = adapter.solve_pyvrp
 
     def spy(problem, **kw):  # noqa: ANN001, ANN003, ANN202
-        calls.append((problem.vehicle_types[0].count, kw.get("initial") is not None))
+        calls.append((problem.vehicle_types[0].count, problem.initial is not None))
         return real(problem, **kw)
 
-    monkeypatch.setattr(routing, "_solve_pyvrp", spy)
+    monkeypatch.setattr(adapter, "solve_pyvrp", spy)
     return calls
 
 
@@ -212,16 +216,16 @@ def test_fleet_phase_tries_one_route_fewer_when_loads_are_tight(monkeypatch: pyt
     assert capacity_bound(p) == 4
     calls = _spy(monkeypatch)
     stop = Stop(time_limit_s=None, max_iterations=200)
-    res = _solve_pyvrp_fleet(p, stop=stop, seed=1, initial=None)
+    res = solve_pyvrp_fleet(p, stop=stop, seed=1, params=PARAMS)
     st = res.stats
-    assert res.feasible and st["fleet_bound"] == 4 and calls[0] == (10, False)
-    if 4 < st["fleet_routes"] <= 4 + 2:  # tight: the rest of the budget with one vehicle fewer, fresh start
-        assert calls[1] == (st["fleet_routes"] - 1, False) and st["fleet_tried"] == st["fleet_routes"] - 1
+    assert res.feasible and st.fleet_bound == 4 and calls[0] == (10, False)
+    if 4 < st.fleet_routes <= 4 + 2:  # tight: the rest of the budget with one vehicle fewer, fresh start
+        assert calls[1] == (st.fleet_routes - 1, False) and st.fleet_tried == st.fleet_routes - 1
     else:
         assert calls[1] == (10, True)
-    assert len([r for r in res.routes if r.clients]) <= st["fleet_routes"]
-    assert not st["fleet_reduced"] or len([r for r in res.routes if r.clients]) == st["fleet_tried"]
-    again = _solve_pyvrp_fleet(p, stop=stop, seed=1, initial=None)
+    assert len([r for r in res.routes if r.clients]) <= st.fleet_routes
+    assert not st.fleet_reduced or len([r for r in res.routes if r.clients]) == st.fleet_tried
+    again = solve_pyvrp_fleet(p, stop=stop, seed=1, params=PARAMS)
     assert again.routes == res.routes and again.cost == res.cost
 
 
@@ -235,6 +239,6 @@ def test_fleet_phase_continues_when_loads_are_loose(monkeypatch: pytest.MonkeyPa
         start_depot=0, end_depot=0, count=20, capacity=(100,), tw_early=0, tw_late=1800),))
     assert capacity_bound(p) == 1
     calls = _spy(monkeypatch)
-    res = _solve_pyvrp_fleet(p, stop=Stop(time_limit_s=None, max_iterations=100), seed=2, initial=None)
-    assert res.feasible and res.stats["fleet_routes"] > 1 + 2 and not res.stats["fleet_reduced"]
+    res = solve_pyvrp_fleet(p, stop=Stop(time_limit_s=None, max_iterations=100), seed=2, params=PARAMS)
+    assert res.feasible and res.stats.fleet_routes > 1 + 2 and not res.stats.fleet_reduced
     assert calls == [(20, False), (20, True)]  # the search goes on from its best with the whole fleet

@@ -15,6 +15,7 @@ import pytest
 from solvers.common import UNREACHABLE, Stop
 from solvers.schedule import (
     Break,
+    ScheduleParams,
     ScheduleProblem,
     ScheduleResult,
     Vehicle,
@@ -178,14 +179,14 @@ def test_move_penalty_keeps_previous_weekday() -> None:
     base = dict(required=[2] * 4, patterns=pats, n_days=4, days_per_week=2, service=900,
                 shift=(8 * H, 8 * H + 5100), lam=1e5, previous_weekday=np.zeros(4, dtype=np.int64))
     free = check(make(xy, move_penalty=0.0, **base), solve(make(xy, move_penalty=0.0, **base), stop=STOP, seed=1))
-    assert free.stats["moved_customers"] == 2  # capacity forces one cluster to weekday 1
+    assert free.stats.moved_customers == 2  # capacity forces one cluster to weekday 1
     wd = [{d % 2 for d in pt} for pt in free.pattern]
     assert wd[0] == wd[1] and wd[2] == wd[3] and wd[0] != wd[2]
     # with a large shift the clusters could be split, but the penalty keeps everyone on weekday 0
     base["shift"] = (8 * H, 12 * H)
     p = make(xy, move_penalty=1e6, **base)
     kept = check(p, solve(p, stop=STOP, seed=1))
-    assert kept.stats["moved_customers"] == 0
+    assert kept.stats.moved_customers == 0
     assert all({d % 2 for d in pt} == {0} for pt in kept.pattern)
     p0 = make(xy, move_penalty=0.0, **base)
     moved = check(p0, solve(p0, stop=STOP, seed=1))
@@ -222,7 +223,7 @@ def test_same_seed_same_calendar() -> None:
     a = check(p, solve(p, stop=stop, seed=5))
     b = check(p, solve(p, stop=stop, seed=5))
     assert a.routes == b.routes and a.pattern == b.pattern and a.objective == b.objective
-    assert a.stats["iterations"] == b.stats["iterations"] <= 1500 + 200
+    assert a.stats.iterations == b.stats.iterations <= 1500 + 200
 
 
 def test_breaks_and_windows_exact() -> None:
@@ -316,7 +317,8 @@ def test_ortools_backend_valid() -> None:
     pats = [standard_patterns(1, 1, 2)] * 6 + [standard_patterns(2, 2, 1)] * 2
     p = make(xy, required=[1] * 6 + [2, 2], patterns=pats, n_days=2, days_per_week=1,
              breaks=(Break(earliest_s=12 * H, latest_s=13 * H, duration_s=1800),))
-    r = check(p, solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=1, backend="ortools"))
+    r = check(p, solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=1,
+                       params=ScheduleParams(backend="ortools")))
     assert not r.unplanned
     with pytest.raises(ValueError):
-        solve(p, stop=STOP, backend="nope")
+        solve(p, stop=STOP, seed=1, params=ScheduleParams(backend="nope"))

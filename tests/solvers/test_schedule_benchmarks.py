@@ -37,15 +37,17 @@ def test_pvrp_small_instance_feasible() -> None:
 @needs_data
 def test_vrptw_readers_and_backends() -> None:
     from benchmarks.vrptw import SOLOMON, UCHOA, evaluate, read_solomon, read_uchoa
-    from solvers.routing import solve_routing
+    from solvers import routing
+    from solvers.routing import RoutingParams
 
     p, meta = read_solomon(SOLOMON / "instances" / "C101.txt")
-    r = solve_routing(p, backend="pyvrp", stop=Stop(time_limit_s=None, max_iterations=300), seed=1)
+    r = routing.solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=1)
     ok, cost, why = evaluate(p, r)
     assert ok, why
     assert cost / meta["scale"] <= 827.3 * 1.10
     p, meta = read_uchoa(UCHOA / "instances" / "X-n101-k25.vrp")
-    r = solve_routing(p, backend="ortools", stop=Stop(time_limit_s=None, max_iterations=200), seed=1)
+    r = routing.solve(p, stop=Stop(time_limit_s=None, max_iterations=200), seed=1,
+                      params=RoutingParams(backend="ortools"))
     ok, cost, why = evaluate(p, r)
     assert ok, why
 
@@ -64,7 +66,7 @@ def test_calendar_generator_small() -> None:
 @needs_data
 def test_pvrp_two_workers_keep_the_better_search_deterministically() -> None:
     from benchmarks.pvrp import evaluate, read_instance, result_routes, to_problem
-    from solvers.schedule import solve
+    from solvers.schedule import PeriodicParams, ScheduleParams, solve
 
     path = SHARED / "pvrp-cordeau" / "instances" / "p14.txt"
     if not path.exists():
@@ -72,14 +74,14 @@ def test_pvrp_two_workers_keep_the_better_search_deterministically() -> None:
     inst = read_instance(path)
     prob = to_problem(inst)
     stop = Stop(time_limit_s=None, max_iterations=400)
-    a = solve(prob, stop=stop, seed=3, workers=2)
-    b = solve(prob, stop=stop, seed=3, workers=2)
+    a = solve(prob, stop=stop, seed=3, params=ScheduleParams(workers=2))
+    b = solve(prob, stop=stop, seed=3, params=ScheduleParams(workers=2))
     ok, cost, errors = evaluate(inst, result_routes(inst, a))
     assert ok, errors
-    assert a.stats["workers"] == 2 and len(a.stats["worker_objectives"]) == 2
+    assert a.stats.workers == 2 and len(a.stats.worker_objectives) == 2
     # each search adapts its penalties to the share of states without excess
-    from solvers.schedule.periodic import PEN_FACTOR
-    assert all(f != PEN_FACTOR for f in a.stats["worker_penalty_factors"])
-    assert a.objective == pytest.approx(min(a.stats["worker_objectives"]), abs=0.01)  # scaled integer costs
+    start = PeriodicParams().pen_factor
+    assert all(f != start for f in a.stats.worker_penalty_factors)
+    assert a.objective == pytest.approx(min(a.stats.worker_objectives), abs=0.01)  # scaled integer costs
     assert cost == pytest.approx(a.objective, rel=1e-9)
     assert a.routes == b.routes and a.objective == b.objective

@@ -13,6 +13,7 @@ import pytest
 from solvers.common import MatrixTravel, Status, Stop
 from solvers.territory import (
     EuclideanTravel,
+    TerritoryParams,
     TerritoryProblem,
     cut_edges,
     delaunay_adjacency,
@@ -20,6 +21,8 @@ from solvers.territory import (
     territory_components,
 )
 from solvers.territory.graph import Graph
+
+HEURISTIC = TerritoryParams(method="heuristic")
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
 IT = Stop(time_limit_s=None, max_iterations=200)
@@ -107,7 +110,7 @@ def test_exact_matches_brute_force(objective: str) -> None:
     res = solve(p, stop=IT, seed=1)
     assert res.status is Status.OPTIMAL
     assert res.objective == pytest.approx(best)
-    assert res.stats["method"] == "enumeration"
+    assert res.stats.method == "enumeration"
 
 
 @pytest.mark.parametrize("objective", ["weighted_travel", "cut_edges"])
@@ -118,7 +121,7 @@ def test_heuristic_reaches_brute_force_optimum(objective: str, seed: int) -> Non
     p = TerritoryProblem(n_territories=2, xy=xy, measures=w[:, None], tolerances=(0.15,),
                          adjacency=e, objective=objective)
     best, _ = brute_force(p)
-    res = solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=seed, method="heuristic")
+    res = solve(p, stop=Stop(time_limit_s=None, max_iterations=300), seed=seed, params=HEURISTIC)
     assert res.status is Status.FEASIBLE
     assert is_contiguous(e, res.assignment, 2)
     assert res.objective >= best - 1e-9
@@ -198,7 +201,7 @@ def test_max_radius_violation_is_reported() -> None:
     xy, e = grid(1, 6)
     p = TerritoryProblem(n_territories=2, xy=xy, measures=np.ones((6, 1)), tolerances=(0.0,),
                          adjacency=e, max_radius_s=500.0)
-    res = solve(p, stop=IT, seed=1, method="heuristic")
+    res = solve(p, stop=IT, seed=1, params=HEURISTIC)
     assert res.status is Status.PARTIAL
     assert any(v.constraint == "max_radius" for v in res.violations)
 
@@ -228,7 +231,7 @@ def test_group_penalty_keeps_market_groups_whole() -> None:
                 groups=groups)
     res = solve(TerritoryProblem(**base, group_penalty=1e6), stop=IT, seed=1)
     assert len(set(res.assignment[groups == 0].tolist())) == 1
-    assert res.stats["group_splits"] == 0
+    assert res.stats.group_splits == 0
 
 
 # ------------------------------------------------------------------ determinism and objectives
@@ -263,7 +266,7 @@ def test_diameter_objective_small() -> None:
                          adjacency=e, travel=MatrixTravel(np.rint(d)), objective="diameter",
                          contiguous=False)
     exact = solve(p, stop=IT, seed=1)
-    heur = solve(p, stop=Stop(time_limit_s=None, max_iterations=500), seed=1, method="heuristic")
+    heur = solve(p, stop=Stop(time_limit_s=None, max_iterations=500), seed=1, params=HEURISTIC)
     assert exact.status is Status.OPTIMAL
     assert exact.objective == pytest.approx(1414.0)  # two 2x2 squares (rounded diagonal)
     assert heur.objective == pytest.approx(exact.objective)
@@ -280,15 +283,15 @@ def test_diameter_without_contiguity_searches_with_contiguous_moves() -> None:
     stop = Stop(time_limit_s=None, max_iterations=2000)
     kw = dict(n_territories=4, xy=xy, measures=meas, tolerances=(0.1,), travel=MatrixTravel(np.rint(d)),
               objective="diameter")
-    free = solve(TerritoryProblem(adjacency=e, contiguous=False, **kw), stop=stop, seed=2, method="heuristic")
-    cont = solve(TerritoryProblem(adjacency=e, contiguous=True, **kw), stop=stop, seed=2, method="heuristic")
-    assert "contiguous moves" in free.stats["method"]
+    free = solve(TerritoryProblem(adjacency=e, contiguous=False, **kw), stop=stop, seed=2, params=HEURISTIC)
+    cont = solve(TerritoryProblem(adjacency=e, contiguous=True, **kw), stop=stop, seed=2, params=HEURISTIC)
+    assert "contiguous moves" in free.stats.method
     assert np.array_equal(free.assignment, cont.assignment)
     assert is_contiguous(e, free.assignment, 4)
     # two halves with no edge between them: free moves
     e2 = e[(xy[e[:, 0], 0] < 2500) == (xy[e[:, 1], 0] < 2500)]
-    split = solve(TerritoryProblem(adjacency=e2, contiguous=False, **kw), stop=stop, seed=2, method="heuristic")
-    assert "contiguous moves" not in split.stats["method"]
+    split = solve(TerritoryProblem(adjacency=e2, contiguous=False, **kw), stop=stop, seed=2, params=HEURISTIC)
+    assert "contiguous moves" not in split.stats.method
     assert split.status is Status.FEASIBLE
 
 
@@ -384,7 +387,7 @@ def test_recom_walk_reaches_grid_optimum(k: int, optimum: int) -> None:
     best, cut, stats = recom_search(model, x0, rng, Stop(time_limit_s=5).clock(), 5.0, stall=300)
     assert cut == cut_edges(e, best) == optimum
     assert _balanced(model, best) and is_contiguous(e, best, k)
-    assert stats["recom_steps"] > 0
+    assert stats.steps > 0
 
 
 def test_recom_walk_respects_locks_and_uneven_targets() -> None:
@@ -442,7 +445,7 @@ def test_bisection_rotation_gives_other_balanced_cells() -> None:
 
 
 def test_diameter_multistart_keeps_best_and_is_deterministic() -> None:
-    from solvers.territory.tabu import DIAMETER_STARTS
+    DIAMETER_STARTS = TerritoryParams().diameter_starts
 
     xy, e = grid(8, 8)
     d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
@@ -450,9 +453,9 @@ def test_diameter_multistart_keeps_best_and_is_deterministic() -> None:
     p = TerritoryProblem(n_territories=4, xy=xy, measures=meas, tolerances=(0.1,), adjacency=e,
                          travel=MatrixTravel(np.rint(d)), objective="diameter", contiguous=False)
     stop = Stop(time_limit_s=None, max_iterations=3000)
-    a = solve(p, stop=stop, seed=3, method="heuristic")
-    b = solve(p, stop=stop, seed=3, method="heuristic")
+    a = solve(p, stop=stop, seed=3, params=HEURISTIC)
+    b = solve(p, stop=stop, seed=3, params=HEURISTIC)
     assert a.status is Status.FEASIBLE
-    assert a.stats["starts"] == DIAMETER_STARTS == len(a.stats["start_diameters"])
-    assert a.objective <= min(a.stats["start_diameters"]) + 1e-9
+    assert a.stats.starts == DIAMETER_STARTS == len(a.stats.start_diameters)
+    assert a.objective <= min(a.stats.start_diameters) + 1e-9
     assert np.array_equal(a.assignment, b.assignment)

@@ -8,8 +8,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solvers.common import Status, Stop
-from solvers.territory import TerritoryProblem, delaunay_adjacency, solve, territory_components
+from solvers.territory import (
+    TerritoryParams,
+    TerritoryProblem,
+    delaunay_adjacency,
+    solve,
+    territory_components,
+)
 from solvers.territory.graph import Graph
+
+HEURISTIC = TerritoryParams(method="heuristic")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -28,7 +36,7 @@ def test_invariants(n: int, k: int, seed: int, objective: str, n_locked: int) ->
     locked[rng.choice(n, size=n_locked, replace=False)] = rng.integers(0, k, n_locked)
     p = TerritoryProblem(n_territories=k, xy=xy, measures=w[:, None], tolerances=(0.1,),
                          locked=locked, objective=objective)
-    res = solve(p, stop=Stop(time_limit_s=None, max_iterations=60), seed=seed, method="heuristic")
+    res = solve(p, stop=Stop(time_limit_s=None, max_iterations=60), seed=seed, params=HEURISTIC)
     x = res.assignment
     # every unit in exactly one territory, locks always respected
     assert x.shape == (n,) and x.min() >= 0 and x.max() < k
@@ -50,5 +58,5 @@ def test_invariants(n: int, k: int, seed: int, objective: str, n_locked: int) ->
     # the reported measures are the recomputed ones
     assert np.allclose([t.measures[0] for t in res.territories], wl)
     # the same seed and iteration limit give the same plan
-    again = solve(p, stop=Stop(time_limit_s=None, max_iterations=60), seed=seed, method="heuristic")
+    again = solve(p, stop=Stop(time_limit_s=None, max_iterations=60), seed=seed, params=HEURISTIC)
     assert np.array_equal(again.assignment, x)

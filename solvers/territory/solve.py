@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import time
+from typing import Any
 
 import numpy as np
 
-from solvers.common import Stop
+from solvers.common import Stop, StopClock
 from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
-from solvers.territory.exact import MAX_ENUMERATION, enumerate_optimum, n_assignments
+from solvers.territory.edit import complete_initial
+from solvers.territory.exact import enumerate_optimum, n_assignments
 from solvers.territory.model import Model, evaluate, status_of
-from solvers.territory.problem import TerritoryProblem, TerritoryResult
+from solvers.territory.params import TerritoryParams
+from solvers.territory.problem import (
+    TerritoryPhases,
+    TerritoryProblem,
+    TerritoryResult,
+    TerritorySolveStats,
+)
 from solvers.territory.search import TravelSearch
-
-Method = Literal["auto", "heuristic", "exact"]
+from solvers.territory.tabu import solve_tabu
 
 
 def solve(
-    problem: TerritoryProblem,
-    stop: Stop | None = None,
-    seed: int = 0,
-    *,
-    method: Method = "auto",
+    problem: TerritoryProblem, *, stop: Stop, seed: int, params: TerritoryParams | None = None
 ) -> TerritoryResult:
     """Solve a territory-design problem (model: :mod:`solvers.territory.problem`).
 
     Method
     ------
-    * ``"exact"`` (and ``"auto"`` when ``k**n_unlocked <= MAX_ENUMERATION``): enumeration of
+    * ``"exact"`` (and ``"auto"`` when ``k**n_unlocked <= params.max_enumeration``): enumeration of
       all assignments; the result is ``OPTIMAL`` when a feasible one exists.
     * ``objective="weighted_travel"``: seeds (free centres: units nearest the centroids of a
       workload-balanced recursive coordinate bisection; fixed: the given bases) -> capacitated
@@ -43,7 +46,8 @@ def solve(
       With a time limit and no iteration limit, graphs of up to 150 units then continue with
       the recombination walk (ReCom: two merged territories re-split along a random spanning
       tree, every step accepted, best plan kept, restarts from random tree plans;
-      :mod:`solvers.territory.recom`) until 80 % of the time, and the CP-SAT model
+      :mod:`solvers.territory.recom`) until 80 % of the time (``params.tabu_until``,
+      ``params.recom_until``), and the CP-SAT model
       (:mod:`solvers.territory.cpsat`) hinted by the best plan, which may prove optimality
       (status ``OPTIMAL``).
     * ``objective="diameter"``: compact starts (flow allocation around bisection seeds at six
@@ -67,44 +71,49 @@ def solve(
     problem:
         The instance.
     stop:
-        Stopping rule (default ``Stop(time_limit_s=10)``).
+        Stopping rule (time and/or iteration limit).
     seed:
         Seed of the ``numpy.random.Generator`` used for seeding and tie-breaking.
-    method:
-        ``"auto"``, ``"heuristic"`` (never enumerate) or ``"exact"`` (enumerate, raises
-        ``ValueError`` if too large).
+    params:
+        Method and tuning values (:class:`~solvers.territory.params.TerritoryParams`; default:
+        ``method="auto"``).
+
+    Returns
+    -------
+    TerritoryResult
+        The plan, re-evaluated from the assignment, with :class:`TerritorySolveStats`.
     """
-    stop = stop or Stop()
+    params = params or TerritoryParams()
+    method = params.method
     clock = stop.clock()
     model = Model(problem)
     rng = np.random.default_rng(seed)
-    stats: dict = {"method": "", "iterations": 0}
+    # statistics gathered by the phases: names of TerritorySolveStats fields
+    info: dict[str, Any] = {"method": "", "iterations": 0}
     proven = False
     x: np.ndarray | None = None
     centres: np.ndarray | None = None
     size = n_assignments(model)
-    if method == "exact" or (method == "auto" and size <= MAX_ENUMERATION):
-        if size > 50 * MAX_ENUMERATION:
+    if method == "exact" or (method == "auto" and size <= params.max_enumeration):
+        if size > 50 * params.max_enumeration:
             raise ValueError(f"{size:.3g} assignments are too many to enumerate")
         bx, val = enumerate_optimum(model)
-        stats["method"] = "enumeration"
-        stats["assignments_enumerated"] = int(size)
+        info["method"] = "enumeration"
+        info["assignments_enumerated"] = int(size)
         if bx is not None:
             x, proven = bx, True
-            stats["bound"] = val
+            info["bound"] = val
     if x is None:
         if problem.objective == "weighted_travel":
-            x, centres = _solve_travel(model, clock, rng, stats)
+            x, centres = _solve_travel(model, clock, rng, info)
         else:
-            from solvers.territory.tabu import solve_tabu
-
-            x = solve_tabu(model, clock, rng, stats)
-            proven = bool(stats.get("proven_optimal", False))
-    obj, terr, viol, moved, moved_share, extra = evaluate(model, x, centres)
-    stats.update(extra)
-    stats["iterations"] = max(stats.get("iterations", 0), clock.iterations)
-    stats["runtime_s"] = clock.elapsed()
-    stats["n_edges"] = int(len(model.graph.edges))
+            x = solve_tabu(model, clock, rng, info, params)
+            proven = bool(info.get("proven_optimal", False))
+    obj, terr, viol, moved, moved_share, parts = evaluate(model, x, centres)
+    info.update(parts)
+    info["iterations"] = max(info.get("iterations", 0), clock.iterations)
+    info["runtime_s"] = clock.elapsed()
+    info["n_edges"] = int(len(model.graph.edges))
     return TerritoryResult(
         status=status_of(viol, proven),
         assignment=np.asarray(x, dtype=np.int64),
@@ -113,30 +122,28 @@ def solve(
         violations=viol,
         moved=moved,
         moved_share=moved_share,
-        stats=stats,
+        stats=TerritorySolveStats(**info),
     )
 
 
 def _solve_travel(
-    model: Model, clock, rng: np.random.Generator, stats: dict
+    model: Model, clock: StopClock, rng: np.random.Generator, info: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Construction + boundary local search for the weighted-travel objective."""
-    import time
-
     p = model.p
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
     if p.fixed_centres:
         centres = model.fixed_centre_locations()
     elif model.initial is not None:
-        x0 = _complete_initial(model)
+        x0 = complete_initial(model)
         centres = model.best_centres(x0)
     else:
         centres = seed_centres(model, rng)
     rows = model.centre_rows(centres)
     phases["seed_s"] = time.perf_counter() - t0
     if model.initial is not None:
-        x = _complete_initial(model, rows)
+        x = complete_initial(model, rows)
     else:
         x = flow_allocation(model, rows)
         phases["flow_s"] = time.perf_counter() - t0 - sum(phases.values())
@@ -157,40 +164,10 @@ def _solve_travel(
     search = TravelSearch(model, x, centres, rows)
     search.run(clock)
     phases["search_s"] = time.perf_counter() - t0 - sum(phases.values())
-    stats.update(
+    info.update(
         method="flow+local_search",
         iterations=search.iterations,
         moves=search.moves,
-        phases=phases,
+        phases=TerritoryPhases(**phases),
     )
     return search.x, search.centres
-
-
-def _complete_initial(model: Model, rows: np.ndarray | None = None) -> np.ndarray:
-    """The initial assignment with locks applied and new units (-1) given a territory.
-
-    New units join the territory of their nearest assigned neighbour in the graph (cheapest
-    centre if ``rows`` is given and they have none).
-    """
-    x = model.initial.copy()
-    lk = model.locked >= 0
-    x[lk] = model.locked[lk]
-    nb = model.graph.nbrs
-    for _ in range(model.n):
-        rest = np.flatnonzero(x < 0)
-        if rest.size == 0:
-            break
-        progress = False
-        for u in rest.tolist():
-            cand = sorted({int(x[v]) for v in nb[u] if x[v] >= 0})
-            if cand:
-                if rows is not None:
-                    x[u] = min(cand, key=lambda t: (rows[t, u], t))
-                else:
-                    x[u] = cand[0]
-                progress = True
-        if not progress:
-            rest = np.flatnonzero(x < 0)
-            x[rest] = np.argmin(rows[:, rest], axis=0) if rows is not None else 0
-            break
-    return x

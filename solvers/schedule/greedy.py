@@ -1,7 +1,9 @@
 """The simplest correct visit calendar: greedy day assignment and nearest-neighbour routes.
 
-This is the reference method the optimising schedule solver is compared with, and the fallback
-used when a scenario asks for ``schedule.method: greedy``.
+This is the reference method the optimising schedule solver (:func:`solvers.schedule.solve`) is
+compared with, and the fallback used when a scenario asks for ``schedule.method: greedy``. Its
+entry point has the shape of every engine solver, :func:`solve`; it is deterministic, so the
+stopping rule and the seed are accepted but not used.
 
 Method
 ------
@@ -12,7 +14,8 @@ Method
    neighbours). In team mode each visit goes to the least-loaded vehicle working that day.
 2. Each vehicle-day is routed by nearest neighbour (in time) from the depot, always choosing the
    next customer that can still be served inside its window and leave time to return to the
-   depot before the shift ends; breaks are inserted by :func:`time_route`.
+   depot before the shift ends; breaks are inserted by :func:`_time_route` (at the first point
+   where they are due, before leaving a stop).
 3. Visits that cannot be placed are reported with a reason: ``unreachable`` (no finite travel
    from/to the depot), ``opening_hours`` (the window cannot be met even by a route with only this
    visit), ``shift_capacity`` (otherwise), ``vehicle_capacity``.
@@ -22,19 +25,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from solvers.common import UNREACHABLE, Status
+from solvers.common import UNREACHABLE, Status, Stop, UnplannedReason
+from solvers.schedule.params import ScheduleParams
 from solvers.schedule.problem import (
-    Break,
     Route,
     ScheduleProblem,
     ScheduleResult,
+    ScheduleStats,
     Unplanned,
     Vehicle,
     Visit,
 )
 
 
-def time_route(problem: ScheduleProblem, vehicle: Vehicle, day: int, seq: list[int]) -> Route | None:
+def _time_route(problem: ScheduleProblem, vehicle: Vehicle, day: int, seq: list[int]) -> Route | None:
     """Exact timing of visiting ``seq`` in order; ``None`` if infeasible.
 
     The vehicle leaves the depot as late as possible without delaying the first service (never
@@ -119,19 +123,30 @@ def _with_vehicle(r: Route, v: int) -> Route:
                  breaks=r.breaks, return_travel_s=r.return_travel_s)
 
 
-def _alone_reason(problem: ScheduleProblem, vehicle: Vehicle, day: int, c: int) -> str:
+def _alone_reason(problem: ScheduleProblem, vehicle: Vehicle, day: int, c: int) -> UnplannedReason:
     T = problem.travel_s
     if T[vehicle.depot, c] >= UNREACHABLE or T[c, vehicle.depot] >= UNREACHABLE:
         return "unreachable"
     if problem.demand is not None and vehicle.capacity is not None and problem.demand[c] > vehicle.capacity:
         return "vehicle_capacity"
-    if time_route(problem, vehicle, day, [c]) is None:
+    if _time_route(problem, vehicle, day, [c]) is None:
         return "opening_hours"
     return "shift_capacity"
 
 
-def greedy_schedule(problem: ScheduleProblem) -> ScheduleResult:
-    """Greedy pattern assignment + nearest-neighbour routes (deterministic, no seed needed)."""
+def solve(
+    problem: ScheduleProblem, *, stop: Stop, seed: int, params: ScheduleParams | None = None
+) -> ScheduleResult:
+    """Greedy pattern assignment + nearest-neighbour routes (see module docstring).
+
+    Parameters
+    ----------
+    problem:
+        The calendar instance.
+    stop, seed, params:
+        Accepted for the common solver shape and not used: the method is deterministic and has
+        no tuning values.
+    """
     n, T = problem.n_customers, problem.n_days
     tt = problem.travel_s
     vehicles = problem.vehicles
@@ -202,14 +217,14 @@ def greedy_schedule(problem: ScheduleProblem) -> ScheduleResult:
             if not members:
                 continue
             seq: list[int] = []
-            current = time_route(problem, veh, d, [])
+            current = _time_route(problem, veh, d, [])
             left = set(members)
             pos = veh.depot
             while left:
                 cands = sorted(left, key=lambda c: (int(tt[pos, c]), c))
                 placed = False
                 for c in cands:
-                    r = time_route(problem, veh, d, seq + [c])
+                    r = _time_route(problem, veh, d, seq + [c])
                     if r is not None:
                         seq.append(c)
                         current = r
@@ -233,7 +248,4 @@ def greedy_schedule(problem: ScheduleProblem) -> ScheduleResult:
     status = Status.FEASIBLE
     return ScheduleResult(status=status, objective=float(travel + problem.lam * missing_value), travel_s=int(travel),
                           routes=tuple(routes), pattern=tuple(chosen), unplanned=tuple(unplanned),
-                          stats={"method": "greedy + nearest neighbour"})
-
-
-__all__ = ["Break", "greedy_schedule", "time_route"]
+                          stats=ScheduleStats(method="greedy + nearest neighbour"))
