@@ -272,8 +272,9 @@ def test_run_rejects_unknown_language_before_solving(small_region, tmp_path):
     assert not (tmp_path / "p").exists()
 
 
-def test_report_without_inputs_uses_workbook_snapshot(plan_dir, tmp_path):
-    """A plan whose input files are gone still gets a map: retailer details come from report.xlsx."""
+def test_report_without_inputs_uses_the_plans_own_tables(plan_dir, tmp_path):
+    """A plan whose input files are gone still gets a map: retailer details come from its own
+    assignments.csv (class, coordinates), or for older plans without them from report.xlsx."""
     import shutil
 
     folder = tmp_path / "moved"
@@ -283,10 +284,17 @@ def test_report_without_inputs_uses_workbook_snapshot(plan_dir, tmp_path):
         info["path"] = str(tmp_path / "gone" / Path(info["path"]).name)
     (folder / "manifest.json").chmod(0o644)
     (folder / "manifest.json").write_text(json.dumps(man), encoding="utf-8")
+    orig = _data((plan_dir / "report.html").read_text(encoding="utf-8"))
+    view = load_view(folder)
+    assert view.notes == []
+    d = _data(plan_report_files(view)["report.html"].decode("utf-8"))
+    assert d["retailers"]["x"] == orig["retailers"]["x"] and d["retailers"]["cls"] == orig["retailers"]["cls"]
+    a = pd.read_csv(folder / "assignments.csv", dtype=str, keep_default_na=False)  # an older plan's table
+    (folder / "assignments.csv").chmod(0o644)
+    a[["retailer_id", "manager_id", "team"]].to_csv(folder / "assignments.csv", index=False)
     view = load_view(folder)
     assert view.notes == ["from_workbook"]
     d = _data(plan_report_files(view)["report.html"].decode("utf-8"))
-    orig = _data((plan_dir / "report.html").read_text(encoding="utf-8"))
     assert d["retailers"]["x"] == orig["retailers"]["x"] and d["retailers"]["cls"] == orig["retailers"]["cls"]
 
 

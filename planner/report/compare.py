@@ -320,7 +320,8 @@ def compare_map_data(cmp: Comparison, loc: Locale, colors: dict) -> dict:
         terr = [{"m": idx[str(f["properties"]["manager_id"])], "g": encode_geometry(f.get("geometry"), 1e-5)}
                 for f in v.plan.territories if str(f.get("properties", {}).get("manager_id")) in idx]
         bases = [{"m": idx[m], "lon": round(float(x), 6), "lat": round(float(y), 6)}
-                 for m, x, y in zip(v.plan.managers["manager_id"], v.plan.managers["lon"], v.plan.managers["lat"], strict=True)
+                 for m, x, y in zip(v.plan.managers["manager_id"], v.plan.managers["lon_wgs84"], v.plan.managers["lat_wgs84"],
+                                    strict=True)
                  if is_num(x) and is_num(y)]
         plans.append({"label": lab, "territories": terr, "bases": bases})
     classes: dict[str, str] = {}

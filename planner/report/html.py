@@ -427,8 +427,33 @@ def about_html(view: PlanView, loc: Locale) -> str:
     if soft:
         items.append(("software", soft))
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in items)
-    return (f'<h2>{escape(loc.t("about"))}</h2><dl class="about">{dl}</dl>'
+    return (f'<h2>{escape(loc.t("about"))}</h2><dl class="about">{dl}</dl>{classify_html(view, loc)}'
             f'<p class="hint">{escape(loc.t("reproduce"))}</p>')
+
+
+def rule_text(tests: dict, loc: Locale) -> str:
+    """``tier 25–30, format 超市 / 烟酒商店`` (a rule's tests as planners wrote them)."""
+    parts = []
+    for col, v in tests.items():
+        if isinstance(v, dict):
+            v = f"{v.get('min', '')}–{v.get('max', '')}"
+        elif isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v):
+            v = f"{v[0]:g}–{v[1]:g}"
+        elif isinstance(v, list):
+            v = " / ".join(str(x) for x in v)
+        parts.append(f"{col} {v}")
+    return ", ".join(parts) or loc.t("classify_all")
+
+
+def classify_html(view: PlanView, loc: Locale) -> str:
+    """The classify rules of the scenario with the retailers each took (from assignments.csv)."""
+    a = view.plan.assignments
+    if not view.classify or "class_rule" not in a.columns:
+        return ""
+    counts = pd.to_numeric(a["class_rule"], errors="coerce").value_counts()
+    items = "".join(f"<li>{escape(loc.t('classify_rule', k=k, c=r['class'], tests=rule_text(r['tests'], loc), n=int(counts.get(k, 0))))}</li>"
+                    for k, r in enumerate(view.classify, start=1))
+    return f'<h3>{escape(loc.t("classify"))}</h3><ol class="rules">{items}</ol>'
 
 
 # --- map data ---------------------------------------------------------------------------------
@@ -479,7 +504,7 @@ def plan_map_data(view: PlanView, loc: Locale, mt: pd.DataFrame, colors: dict, f
             info.append(f"{escape(loc.t('visits'))}: {loc.int(k.get('visits'))} · {escape(loc.t('workload_h'))}: "
                         f"{loc.num(k.get('workload_hours'))}")
             info.append(f"{escape(loc.t('travel_share'))}: {loc.pct(k.get('travel_share'))}")
-        managers.append({"id": mid, "team": str(r["team"]), "lon": _round(r["lon"]), "lat": _round(r["lat"]),
+        managers.append({"id": mid, "team": str(r["team"]), "lon": _round(r["lon_wgs84"]), "lat": _round(r["lat_wgs84"]),
                          "color": colors.get(mid, "#555"), "label": mid + (f" · {r['team']}" if r["team"] else ""),
                          "info": "<br>".join(info)})
     territories = []

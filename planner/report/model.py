@@ -19,7 +19,8 @@ import pandas as pd
 
 from planner.plan.model import Plan, read_plan
 
-RETAILER_COLUMNS = ["retailer_id", "name", "class", "tier", "lon", "lat"]
+RETAILER_COLUMNS = ["retailer_id", "name", "class", "tier", "lon", "lat", "lon_input", "lat_input"]
+"""Retailer details a report shows: ``lon, lat`` in WGS84 (maps), ``lon_input, lat_input`` as given."""
 
 # headline KPIs: key -> (format, which direction is better)
 KPI_ROWS: list[tuple[str, str, str | None]] = [
@@ -61,6 +62,8 @@ class PlanView:
     baseline: PlanView | None = None
     frontier: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)  # i18n keys of notes on data provenance
+    crs: str = "wgs84"  # the input CRS (coordinates as given: lon_input, lat_input)
+    classify: list[dict] = field(default_factory=list)  # the scenario's classify rules: {class, tests}
 
     @property
     def kpis(self) -> dict:
@@ -129,6 +132,23 @@ def _retailers_from_inputs(loaded) -> pd.DataFrame:
     return ds.retailers[RETAILER_COLUMNS].copy()
 
 
+def _retailers_from_assignments(plan: Plan) -> pd.DataFrame | None:
+    """Retailer details from the plan's own ``assignments.csv`` (plans made since it carries the
+    class, the coordinates and the retailer file's columns); None for older plans."""
+    a = plan.assignments
+    if "lon_wgs84" not in a.columns:
+        return None
+    df = pd.DataFrame({"retailer_id": a["retailer_id"].astype(str),
+                       "name": a["name"] if "name" in a.columns else "",
+                       "class": a["class"] if "class" in a.columns else "",
+                       "tier": a["tier"] if "tier" in a.columns else "",
+                       "lon": pd.to_numeric(a["lon_wgs84"], errors="coerce"),
+                       "lat": pd.to_numeric(a["lat_wgs84"], errors="coerce"),
+                       "lon_input": pd.to_numeric(a["lon"], errors="coerce"),
+                       "lat_input": pd.to_numeric(a["lat"], errors="coerce")})
+    return df
+
+
 def _retailers_from_workbook(path: Path) -> pd.DataFrame | None:
     """The ``Assignments`` sheet of a plan's report.xlsx (either language), as retailer details."""
     from openpyxl import load_workbook
@@ -148,10 +168,13 @@ def _retailers_from_workbook(path: Path) -> pd.DataFrame | None:
         header = list(next(rows, []))
         keys = {"retailer_id": "retailer", "name": "name", "class": "class", "tier": "tier", "lon": "lon",
                 "lat": "lat"}
+        labels = {k: set(v) for k, v in LABELS.items()}
+        labels["lon"] |= {x.format(crs="WGS84") for x in LABELS["lon_crs"]}  # since coordinates come in two CRS
+        labels["lat"] |= {x.format(crs="WGS84") for x in LABELS["lat_crs"]}
         idx = {}
         for canon, key in keys.items():
             for k, h in enumerate(header):
-                if h in LABELS[key]:
+                if h in labels[key]:
                     idx[canon] = k
                     break
         if "retailer_id" not in idx:
@@ -180,6 +203,9 @@ def find_retailers(folder: Path, plan: Plan, loaded) -> tuple[pd.DataFrame, list
     paths = [Path(i.get("path", "")) for i in inputs.values()]
     exist = bool(inputs) and all(p.exists() for p in paths)
     same = exist and all(file_sha256(Path(i["path"])) == i.get("sha256") for i in inputs.values())
+    own = _retailers_from_assignments(plan)
+    if own is not None:
+        return own, []
     if loaded is not None and same:
         try:
             return _retailers_from_inputs(loaded), []
@@ -229,6 +255,8 @@ def view_from_plan(plan: Plan, *, label: str, scenario=None, retailers: pd.DataF
         v.scenario_description = (scenario.description or "").strip()
         v.balance_tolerance = scenario.territories.balance.get("workload")
         v.weeks = scenario.calendar.weeks
+        v.crs = scenario.inputs.crs
+        v.classify = [{"class": r.klass, "tests": r.tests} for r in (scenario.classify or [])]
     else:
         v.scenario_name = plan.manifest.get("scenario", {}).get("name", "")
         classes = sorted(set(plan.unplanned["class"])) if len(plan.unplanned) else []
@@ -273,8 +301,9 @@ def retailer_facts(view: PlanView) -> pd.DataFrame:
     """Per retailer of the plan: details, manager, team, planned/required visits, visit days, unplanned."""
     a = view.plan.assignments[["retailer_id", "manager_id", "team"]].copy()
     r = view.retailers.drop_duplicates("retailer_id").set_index("retailer_id")
-    for c in ("name", "class", "tier", "lon", "lat"):
-        a[c] = a["retailer_id"].map(r[c]) if c in r.columns and len(r) else (np.nan if c in ("lon", "lat") else "")
+    for c in ("name", "class", "tier", "lon", "lat", "lon_input", "lat_input"):
+        num = c in ("lon", "lat", "lon_input", "lat_input")
+        a[c] = a["retailer_id"].map(r[c]) if c in r.columns and len(r) else (np.nan if num else "")
     if a["class"].isna().any() or (a["class"] == "").any():  # class is also in unplanned.csv
         uc = view.plan.unplanned.drop_duplicates("retailer_id").set_index("retailer_id")["class"]
         a["class"] = a["class"].fillna(a["retailer_id"].map(uc)).fillna("")

@@ -171,6 +171,15 @@ def _num(x):
 
 # --- plan workbook ----------------------------------------------------------------------------
 
+def _coordinate_format(book: Book, ws, rows: list[list], first: int, end: int) -> None:
+    """Coordinates shown with six decimals (about 0.1 m) in columns ``first .. end - 1``."""
+    fmt6 = book.wb.add_format({"num_format": "0.000000", "font_name": book.fmt["text"].font_name, "font_size": 10})
+    ws.set_column(first, end - 1, 13, fmt6)
+    for i, row in enumerate(rows, start=1):
+        for j in range(first, end):
+            book.cell(ws, i, j, "num", row[j], fmt6)
+
+
 def render_plan_xlsx(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame | None = None) -> bytes:
     """The plan's ``report.xlsx`` (see the module docstring)."""
     loc = Locale(lang)
@@ -253,27 +262,39 @@ def render_plan_xlsx(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
     base_mgr = None
     if view.baseline is not None and view.kind != "baseline":
         base_mgr = view.baseline.plan.assignments.set_index("retailer_id")["manager_id"]
-    acols = [Col(t("retailer")), Col(t("name")), Col(t("class")), Col(t("tier")), Col(t("team")), Col(t("manager"))]
+    crs = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}.get(view.crs, view.crs)
+    rule = None  # the classify rule of each retailer, when the scenario classifies by rules
+    if "class_rule" in view.plan.assignments and (view.plan.assignments["class_rule"].astype(str) != "").any():
+        rule = view.plan.assignments.set_index("retailer_id")["class_rule"]
+    acols = [Col(t("retailer")), Col(t("name")), Col(t("class"))]
+    if rule is not None:
+        acols.append(Col(t("class_rule"), "int"))
+    acols += [Col(t("tier")), Col(t("team")), Col(t("manager"))]
     if base_mgr is not None:
         acols += [Col(t("baseline_manager")), Col(t("moved_flag"))]
+    given = crs != "WGS84"  # coordinates as the user gave them, when not WGS84
+    coord_cols = ([Col(t("lon_crs", crs=crs), "num", 13), Col(t("lat_crs", crs=crs), "num", 13)] if given else []) + \
+        [Col(t("lon_crs", crs="WGS84"), "num", 13), Col(t("lat_crs", crs="WGS84"), "num", 13)]
     acols += [Col(t("visits_planned"), "int"), Col(t("visits_required_col"), "int"), Col(t("not_planned"), "int"),
-              Col(t("lon"), "num", 12), Col(t("lat"), "num", 12)]
+              *coord_cols]
     rows = []
     for rr in facts.rename(columns={"class": "cls"}).itertuples(index=False):
-        row = [rr.retailer_id, rr.name, rr.cls, rr.tier, rr.team, rr.manager_id]
+        row = [rr.retailer_id, rr.name, rr.cls]
+        if rule is not None:
+            x = rule.get(rr.retailer_id)
+            row.append(_num(pd.to_numeric(x, errors="coerce")) if x is not None else None)
+        row += [rr.tier, rr.team, rr.manager_id]
         if base_mgr is not None:
             bm = base_mgr.get(rr.retailer_id)
             row += [bm if isinstance(bm, str) else "", t("yes") if isinstance(bm, str) and bm != rr.manager_id else t("no")]
         req = rr.required if rr.routed else None
-        row += [int(rr.visits), _num(req), int(rr.unplanned), _num(rr.lon), _num(rr.lat)]
+        lon_in = rr.lon_input if _num(rr.lon_input) is not None else rr.lon  # older plans: WGS84 only
+        lat_in = rr.lat_input if _num(rr.lat_input) is not None else rr.lat
+        row += [int(rr.visits), _num(req), int(rr.unplanned)] + ([_num(lon_in), _num(lat_in)] if given else []) \
+            + [_num(rr.lon), _num(rr.lat)]
         rows.append(row)
     ws = book.table(t("sheet_assignments"), acols, rows)
-    n = len(acols)
-    fmt6 = book.wb.add_format({"num_format": "0.000000", "font_name": book.fmt["text"].font_name, "font_size": 10})
-    ws.set_column(n - 2, n - 1, 12, fmt6)
-    for i, row in enumerate(rows, start=1):  # coordinates with full precision format
-        for j in (n - 2, n - 1):
-            book.cell(ws, i, j, "num", row[j], fmt6)
+    _coordinate_format(book, ws, rows, len(acols) - len(coord_cols), len(acols))
 
     # Calendar
     v = view.plan.visits.copy()
@@ -284,10 +305,21 @@ def render_plan_xlsx(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
     ccols = [Col(t("manager")), Col(t("team")), Col(t("date"), "date"), Col(t("weekday")), Col(t("day_index"), "int"),
              Col(t("sequence"), "int"), Col(t("retailer")), Col(t("name")), Col(t("class")), Col(t("arrival"), "time"),
              Col(t("departure"), "time"), Col(t("travel_min"), "num"), Col(t("service_min"), "num")]
-    rows = [[r.manager_id, team.get(r.manager_id, ""), r.date, loc.weekday(r.date) if r.date else "", int(r.day_index),
-             int(r.sequence), r.retailer_id, name.get(r.retailer_id, ""), cls.get(r.retailer_id, ""), r.arrival,
-             r.departure, int(r.travel_s) / 60.0, int(r.service_s) / 60.0] for r in v.itertuples(index=False)]
-    book.table(t("sheet_calendar"), ccols, rows, freeze_cols=1)
+    coords = all(c in v.columns for c in ("lon", "lat", "lon_wgs84", "lat_wgs84"))
+    if coords:
+        ccols += coord_cols
+    rows = []
+    for r in v.itertuples(index=False):
+        row = [r.manager_id, team.get(r.manager_id, ""), r.date, loc.weekday(r.date) if r.date else "", int(r.day_index),
+               int(r.sequence), r.retailer_id, name.get(r.retailer_id, ""), cls.get(r.retailer_id, ""), r.arrival,
+               r.departure, int(r.travel_s) / 60.0, int(r.service_s) / 60.0]
+        if coords:
+            row += [_num(pd.to_numeric(x, errors="coerce"))
+                    for x in ((r.lon, r.lat) if given else ()) + (r.lon_wgs84, r.lat_wgs84)]
+        rows.append(row)
+    ws = book.table(t("sheet_calendar"), ccols, rows, freeze_cols=1)
+    if coords:
+        _coordinate_format(book, ws, rows, len(ccols) - len(coord_cols), len(ccols))
 
     # Not planned
     up = view.plan.unplanned.copy()

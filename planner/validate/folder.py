@@ -22,7 +22,7 @@ from planner.validate.inputs import Inputs, fingerprint, load_inputs
 from planner.validate.kpis import compare_baseline_kpis, compare_plan_kpis, recompute, same_value
 from planner.validate.planfiles import PlanFiles, read_plan_folder
 from planner.validate.routes import check_routes
-from planner.validate.structure import check_assignments, check_managers
+from planner.validate.structure import check_assignments, check_managers, check_retailer_columns
 
 SUB_PLANS = ("baseline",)
 
@@ -92,6 +92,7 @@ def check_folder(files: PlanFiles, name: str, inputs: Inputs | None) -> Checked:
     check_manifest_days(files, inputs, rep)
     managers = check_managers(files, inputs, rep)
     owner = check_assignments(files, inputs, managers, rep)
+    check_retailer_columns(files.visits, inputs, rep)
     visits, routes = check_routes(files, inputs, managers, owner, rep)
     listed = check_unplanned(files, inputs, owner, rep)
     check_frequency(inputs, visits, listed, rep)

@@ -28,6 +28,12 @@ COLUMNS = {
     "unplanned.csv": ("retailer_id", "manager_id", "class", "day_index", "date", "reason", "message"),
     "managers.csv": ("manager_id", "team", "lon", "lat", "shift_start", "shift_end", "vacant"),
 }
+OPTIONAL = {
+    # plans made since coordinates come back in the input CRS (lon, lat) next to WGS84
+    "assignments.csv": ("class", "class_rule", "lon", "lat", "lon_wgs84", "lat_wgs84"),
+    "visits.csv": ("lon", "lat", "lon_wgs84", "lat_wgs84"),
+    "managers.csv": ("lon_wgs84", "lat_wgs84"),
+}
 JSON_FILES = ("routes.geojson", "territories.geojson", "kpis.json", "manifest.json")
 REQUIRED_FILES = (*COLUMNS, *JSON_FILES, "scenario.yaml")
 
@@ -63,9 +69,10 @@ class PlanFiles:
     scenario_text: str
 
 
-def read_csv_table(path: Path, columns: tuple[str, ...]) -> Table:
-    """Read a UTF-8 CSV file as text columns; raise :class:`PlanFormatError` if it is unreadable
-    or lacks a column, and on a record with the wrong number of fields (naming its row)."""
+def read_csv_table(path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()) -> Table:
+    """Read a UTF-8 CSV file as text columns (``columns``, and those of ``optional`` the file
+    has); raise :class:`PlanFormatError` if it is unreadable or lacks a column, and on a record
+    with the wrong number of fields (naming its row)."""
     name = path.name
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
@@ -77,6 +84,7 @@ def read_csv_table(path: Path, columns: tuple[str, ...]) -> Table:
             missing = [c for c in columns if c not in header]
             if missing:
                 raise PlanFormatError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+            columns = (*columns, *(c for c in optional if c in header and c not in columns))
             pos = [header.index(c) for c in columns]
             data: dict[str, list[str]] = {c: [] for c in columns}
             rows: list[int] = []
@@ -111,7 +119,7 @@ def read_plan_folder(folder: Path) -> PlanFiles:
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
     if missing:
         raise PlanFormatError(f"{folder} is not a complete plan: missing {', '.join(missing)}")
-    tables = {n: read_csv_table(folder / n, cols) for n, cols in COLUMNS.items()}
+    tables = {n: read_csv_table(folder / n, cols, OPTIONAL.get(n, ())) for n, cols in COLUMNS.items()}
     js = {n: read_json(folder / n) for n in JSON_FILES}
     for n in ("routes.geojson", "territories.geojson"):
         if not isinstance(js[n], dict) or not isinstance(js[n].get("features", []), list):

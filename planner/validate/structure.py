@@ -50,7 +50,9 @@ def check_managers(files: PlanFiles, inp: Inputs, rep: ValidationReport) -> dict
     index = {m: k for k, m in enumerate(mi["manager_id"].astype(str))}
     r_lon, r_lat = inp.ds.retailers["lon"].to_numpy(float), inp.ds.retailers["lat"].to_numpy(float)
     cap = inp.loaded.scenario.calendar.max_visits_per_day
-    lons, lats = decimals(t, "lon", rep), decimals(t, "lat", rep)
+    wgs = "lon_wgs84" in t.columns  # else an older plan: lon, lat are WGS84
+    lons, lats = decimals(t, "lon_wgs84" if wgs else "lon", rep), decimals(t, "lat_wgs84" if wgs else "lat", rep)
+    given = (decimals(t, "lon", rep), decimals(t, "lat", rep)) if wgs else None
     out: dict[str, Manager] = {}
     R = inp.n_retailers
     for k, row in enumerate(t.rows):
@@ -76,6 +78,11 @@ def check_managers(files: PlanFiles, inp: Inputs, rep: ValidationReport) -> dict
                     _close(lon, float(mi["lon"].iat[j])) and _close(lat, float(mi["lat"].iat[j]))):
                 rep.error("managers", f"base ({lon}, {lat}) differs from the managers input "
                           f"({mi['lon'].iat[j]}, {mi['lat'].iat[j]})", file=name, row=row, manager_id=mid)
+            if given is not None and given[0][k] is not None and given[1][k] is not None and not (
+                    _close(given[0][k], float(mi["lon_input"].iat[j])) and _close(given[1][k], float(mi["lat_input"].iat[j]))):
+                rep.error("managers", f"lon, lat ({given[0][k]}, {given[1][k]}) are not the base as given in the managers "
+                          f"input ({mi['lon_input'].iat[j]}, {mi['lat_input'].iat[j]}, {inp.loaded.scenario.inputs.crs})",
+                          file=name, row=row, manager_id=mid)
             if team != str(mi["team"].iat[j]):
                 rep.error("managers", f"team {team!r} differs from the managers input ({mi['team'].iat[j]!r})",
                           file=name, row=row, manager_id=mid)
@@ -147,5 +154,29 @@ def check_assignments(files: PlanFiles, inp: Inputs, managers: dict[str, Manager
             if cur and rid in owner and owner[rid] != cur:
                 rep.error("assignment", f"retailer {rid} is assigned to {owner[rid]} but its current_manager is "
                           f"{cur} (administrative assignment)", file=name, row=row_of.get(rid), retailer_id=rid)
+    check_retailer_columns(t, inp, rep)
     rep.count("retailers", len(owner))
     return owner
+
+
+def check_retailer_columns(t, inp: Inputs, rep: ValidationReport) -> None:
+    """The retailer facts a plan table carries (``assignments.csv``, ``visits.csv``): the class as
+    the inputs give it, and the coordinates as given (``lon, lat`` in the input CRS) and in WGS84."""
+    r = inp.ds.retailers
+    index = {x: i for i, x in enumerate(r["retailer_id"].astype(str))}
+    pairs = [(c, src) for c, src in (("lon", "lon_input"), ("lat", "lat_input"), ("lon_wgs84", "lon"),
+                                     ("lat_wgs84", "lat")) if c in t.columns]
+    values = {c: decimals(t, c, rep) for c, _ in pairs}
+    cls = t.columns.get("class")
+    for k, row in enumerate(t.rows):
+        i = index.get(t.col("retailer_id")[k])
+        if i is None:
+            continue
+        if cls is not None and cls[k] != str(r["class"].iat[i]):
+            rep.error("assignment", f"class {cls[k]!r} is not the retailer's class in the inputs ({r['class'].iat[i]!r})",
+                      file=t.name, row=row, retailer_id=t.col("retailer_id")[k])
+        for c, src in pairs:
+            v = values[c][k]
+            if v is not None and not _close(v, float(r[src].iat[i])):
+                rep.error("assignment", f"{c} {v} is not the retailer's ({r[src].iat[i]})", file=t.name, row=row,
+                          retailer_id=t.col("retailer_id")[k])
