@@ -82,8 +82,9 @@ def test_verify_and_verify_errors(tiny, tmp_path):
 def test_default_plan_folder_in_store(tiny):
     r = invoke("run", tiny, "-q")
     assert r.exit_code == 0, r.output
-    plans = list((tiny.parent / "plans").iterdir())
+    plans = [p for p in (tiny.parent / "plans").iterdir() if p.is_dir()]
     assert len(plans) == 1 and plans[0].name.endswith("-scenario-seed1")
+    assert (tiny.parent / "plans" / "register.sqlite").is_file()
 
 
 def test_generate_then_check(tmp_path):

@@ -69,8 +69,9 @@ def test_store_history_and_immutability(tmp_path, small_region):
     for seed in (1, 2):
         r = runner.invoke(app, ["run", str(scen), "--seed", str(seed), "-q"])
         assert r.exit_code == 0, r.output
-    plans = sorted(p for p in store.iterdir())
+    plans = sorted(p for p in store.iterdir() if p.is_dir())
     assert len(plans) == 2
+    assert sorted(p.name for p in store.iterdir() if not p.is_dir()) == ["register.sqlite"]  # the retailer history
     for p in plans:
         assert is_sealed(p) and (p / "report.html").exists() and (p / "baseline" / "report.xlsx").exists()
         mode = (p / "assignments.csv").stat().st_mode
@@ -107,10 +108,11 @@ def test_store_history_and_immutability(tmp_path, small_region):
 
 
 def _strip_json(obj):
-    """Drop what legitimately differs between two runs: creation time, timings, the folder name."""
+    """Drop what legitimately differs between two runs: creation time, timings, the folder name,
+    the register snapshot (each run records one)."""
     if isinstance(obj, dict):
         return {k: _strip_json(v) for k, v in obj.items()
-                if k not in ("created", "timings_s", "folder") and "runtime" not in k}
+                if k not in ("created", "timings_s", "folder", "register") and "runtime" not in k}
     if isinstance(obj, list):
         return [_strip_json(v) for v in obj]
     return obj

@@ -60,18 +60,21 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")]) 
         prog = RichProgress()
         ctx = prepare(loaded, progress=prog)
         r, m = ctx.ds.retailers, ctx.ds.managers
-        t = Table(title=f"{loaded.scenario.name}: inputs are valid")
+        t = Table(title=escape(f"{loaded.scenario.name}: inputs are valid"))
         t.add_column("item")
         t.add_column("value", justify="right")
         t.add_row("retailers", f"{len(r):,}")
         for c, n in r["class"].value_counts().sort_index().items():
-            t.add_row(f"  class {c}", f"{n:,}")
+            t.add_row(escape(f"  class {c}"), f"{n:,}")
+        for k, (rule, n) in enumerate(zip(loaded.scenario.classify or [], ctx.ds.classify_counts, strict=False), start=1):
+            tests = ", ".join(f"{col} {val}" for col, val in rule.tests.items()) or "everything else"
+            t.add_row(escape(f"  classify rule {k}: {tests} -> {rule.klass}"), f"{n:,}")
         t.add_row("managers", f"{len(m):,}")
-        t.add_row("teams", ", ".join(sorted(m["team"].unique())))
+        t.add_row("teams", escape(", ".join(sorted(m["team"].unique()))))
         t.add_row("working days in horizon", str(sum(d.working for d in ctx.days)))
         t.add_row("required visits", f"{int(ctx.work.visits.sum()):,}")
         t.add_row("estimated workload (h)", f"{ctx.work.total_s.sum() / 3600:,.1f}")
-        t.add_row("travel model", ctx.travel.description)
+        t.add_row("travel model", escape(ctx.travel.description))
         t.add_row("unreachable retailers", str(int(ctx.travel.unreachable[: len(r)].sum())))
         if r.attrs.get("encoding"):
             t.add_row("retailer file encoding", str(r.attrs["encoding"]))
@@ -92,7 +95,7 @@ def run(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
     with _user_errors():
         loaded = load_scenario(scenario)
         res = run_scenario(loaded, out=out_dir, seed=seed, progress=RichProgress(quiet), lang=lang)
-        out.print(kpi_table(res.plan.kpis, f"Plan {res.folder.name}"))
+        out.print(kpi_table(res.plan.kpis, escape(f"Plan {res.folder.name}")))
         rep = res.validation
         out.print(rep.summary() if rep is not None else "not validated", markup=False, soft_wrap=True)
         out.print(f"plan folder: {res.folder}")
@@ -179,9 +182,9 @@ def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (wi
         res = do_rezone(loaded, previous, max_moved=budget, key_weight=key_weight, out=out_dir, seed=seed,
                         sweep=sweep_at, quick=quick, weekday_penalty_s=60.0 * weekday_penalty, with_baseline=baseline,
                         lang=lang, progress=RichProgress(quiet))
-        out.print(kpi_table(res.plan.kpis, f"Re-zoned plan {res.folder.name}"))
+        out.print(kpi_table(res.plan.kpis, escape(f"Re-zoned plan {res.folder.name}")))
         s = res.summary
-        t = Table(title=f"Changes since {s['previous_plan']}")
+        t = Table(title=escape(f"Changes since {s['previous_plan']}"))
         t.add_column("item")
         t.add_column("value", justify="right")
         t.add_row("disruption budget", f"{100 * s['max_moved']:g} %" + (f" (key customers x{s['key_weight']:g})"
@@ -192,8 +195,8 @@ def rezone(scenario: Annotated[Path, typer.Argument(help="scenario YAML file (wi
         t.add_row("all moves of continuing retailers", f"{s['total_moved']:,} = {100 * s['total_moved_share']:.1f} %")
         for reason, n in sorted(s["moves_by_reason"].items()):
             t.add_row(f"  {reason}", f"{n:,}")
-        t.add_row("managers left / joined", f"{', '.join(s['managers']['left']) or '-'} / "
-                  f"{', '.join(s['managers']['joined']) or '-'}")
+        t.add_row("managers left / joined", escape(f"{', '.join(s['managers']['left']) or '-'} / "
+                                                   f"{', '.join(s['managers']['joined']) or '-'}"))
         wk = s["weekday_kept"]
         if wk["share"] is not None:
             t.add_row("weekday kept", f"{100 * wk['share']:.1f} % (same manager: "
@@ -237,7 +240,7 @@ def batch(scenarios: Annotated[list[Path], typer.Argument(help="scenario YAML fi
         except KeyboardInterrupt:
             console.print("[red]interrupted[/red]: finished regions are kept; run the same command again to continue")
             raise typer.Exit(130) from None
-        t = Table(title=f"Batch {res.out} ({res.elapsed_s:.0f} s)")
+        t = Table(title=escape(f"Batch {res.out} ({res.elapsed_s:.0f} s)"))
         for c in ("region", "status", "retailers", "managers", "imbalance", "travel share", "unplanned", "time (s)", "error"):
             t.add_column(c, justify="left" if c in ("region", "status", "error") else "right")
         style = {"done": "green", "kept": "cyan", "invalid": "yellow", "failed": "red"}
@@ -299,17 +302,27 @@ def report(plan_dir: Annotated[Path, typer.Argument(help="plan folder")],
 @app.command()
 def history(store: Annotated[Path, typer.Option("--store", help="plan store folder (a scenario's output.folder)")] = Path("plans"),
             scenario_name: Annotated[str | None, typer.Option("--scenario", help="only plans of scenarios whose name "
-                                                                                   "contains this text")] = None) -> None:
-    """List the stored plans: id, time, scenario, seed and headline KPIs."""
+                                                                                   "contains this text")] = None,
+            retailer: Annotated[str | None, typer.Option("--retailer", help="list this retailer's versions in the "
+                                                                             "register instead")] = None,
+            changes: Annotated[tuple[Path, Path] | None, typer.Option("--changes", help="FROM_PLAN TO_PLAN (folders or "
+                                                                       "ids in --store): what changed in the retailers "
+                                                                       "between the two plans' register snapshots")] = None
+            ) -> None:
+    """List the stored plans; or a retailer's history (--retailer); or the changes between two plans (--changes)."""
     from planner.plan.store import list_plans, local_time
 
     with _user_errors():
+        if retailer is not None:
+            return retailer_versions(store, retailer)
+        if changes is not None:
+            return plan_changes(store, *changes)
         recs = list_plans(store)
         if scenario_name:
             recs = [r for r in recs if scenario_name.lower() in r.scenario.lower()]
         from rich import box
 
-        t = Table(title=f"Plans in {store} ({len(recs)})", box=box.SIMPLE_HEAD, pad_edge=False)
+        t = Table(title=escape(f"Plans in {store} ({len(recs)})"), box=box.SIMPLE_HEAD, pad_edge=False)
         t.add_column("id", no_wrap=True)
         t.add_column("time", no_wrap=True)
         t.add_column("scenario", max_width=30, overflow="ellipsis", no_wrap=True)
@@ -321,7 +334,7 @@ def history(store: Annotated[Path, typer.Option("--store", help="plan store fold
             return "-" if x is None else f"{100 * x:.1f} %"
 
         for r in recs:
-            t.add_row(r.id, local_time(r.created), r.scenario, "-" if r.seed is None else str(r.seed),
+            t.add_row(escape(r.id), local_time(r.created), escape(r.scenario), "-" if r.seed is None else str(r.seed),
                       r.territories.split(" ")[0].split(":")[0], pct(r.imbalance), pct(r.travel_share),
                       pct(r.key_frequency_compliance), "-" if r.unplanned_visits is None else f"{r.unplanned_visits:,}",
                       {True: "yes", False: "NO", None: "-"}[r.valid], "yes" if r.sealed else "no")
@@ -331,6 +344,59 @@ def history(store: Annotated[Path, typer.Option("--store", help="plan store fold
         (out if need <= out.width else Console(width=need)).print(t)
         if not recs:
             out.print(f"no plans in {store} yet: planner run SCENARIO adds one", soft_wrap=True)
+
+
+def retailer_versions(store: Path, retailer: str) -> None:
+    """``planner history --retailer ID``: one line per version, with its dates and tracked fields."""
+    from planner.plan.register import register_path, retailer_history
+
+    h = retailer_history(register_path(store), retailer)
+    if not len(h):
+        raise PlannerError(f"retailer {retailer!r} is not in the register of {store} (register.sqlite)")
+    t = Table(title=f"Retailer {escape(retailer)}: {len(h)} version(s) in {escape(str(register_path(store)))}")
+    for c in ("from", "to", "class", "tier", "format", "market type", "lon", "lat", "manager", "status", "changed",
+              "plan"):
+        t.add_column(c, no_wrap=c in ("from", "to"))
+    for r in h.itertuples(index=False):
+        t.add_row(*(escape(str(x)) for x in (r.valid_from[:19].replace("T", " "), (r.valid_to or "current")[:19].replace("T", " "),
+                                              r.__getattribute__("class"), r.tier, r.format, r.market_type,
+                                              f"{r.lon:.6f}", f"{r.lat:.6f}", r.manager, r.status, r.changed,
+                                              r.opened_by or "")))
+    out.print(t)
+
+
+def _plan_folder(store: Path, name: Path) -> Path:
+    p = Path(name)
+    if p.is_dir():
+        return p
+    if (Path(store) / p).is_dir():
+        return Path(store) / p
+    raise PlannerError(f"{name} is neither a plan folder nor a plan id in {store}")
+
+
+def plan_changes(store: Path, first: Path, second: Path) -> None:
+    """``planner history --changes FROM_PLAN TO_PLAN``: retailers new, closed, reclassified, moved
+    (> 50 m) or otherwise changed between the register snapshots of two plans."""
+    import json
+
+    from planner.plan.register import snapshot_changes, snapshot_retailers
+
+    snaps = []
+    for name in (first, second):
+        folder = _plan_folder(store, name)
+        reg = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("register")
+        if not reg:
+            raise PlannerError(f"{folder} names no register snapshot (it was made before the register existed)")
+        snaps.append(snapshot_retailers(Path(reg["path"]), int(reg["snapshot"])))
+    ch = snapshot_changes(*snaps)
+    counts = ch["change"].value_counts()
+    t = Table(title=f"Retailers changed from {escape(str(first))} to {escape(str(second))}")
+    for c in ("retailer", "change", "field", "before", "after"):
+        t.add_column(c)
+    for r in ch.itertuples(index=False):
+        t.add_row(*(escape(str(x)) for x in r))
+    out.print(t)
+    out.print(", ".join(f"{k}: {int(counts.get(k, 0))}" for k in ("new", "closed", "reclassified", "moved", "changed")))
 
 
 @app.command()

@@ -79,7 +79,7 @@ def kpi_table(kpis: dict, title: str) -> Table:
             row.append(fmt(k, base.get(k)))
         t.add_row(*row)
     for c, v in sorted(g.get("frequency_compliance", {}).items()):
-        row = [f"frequency_compliance[{c}]", fmt("travel_share", v)]
+        row = [escape(f"frequency_compliance[{c}]"), fmt("travel_share", v)]
         if base:
             row.append(fmt("travel_share", base.get("frequency_compliance", {}).get(c)))
         t.add_row(*row)

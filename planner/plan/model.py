@@ -134,6 +134,11 @@ def write_plan(plan: Plan, folder: Path, *, before_commit=None) -> Path:
     return folder
 
 
+def write_manifest(plan: Plan, folder: Path) -> None:
+    """(Re)write ``manifest.json`` of a plan folder being written (the manifest comes last)."""
+    (Path(folder) / "manifest.json").write_text(dumps(_clean(plan.manifest)), encoding="utf-8")
+
+
 def read_plan(folder: Path) -> Plan:
     """Read a plan folder; raise :class:`PlanFormatError` naming what is missing or unreadable."""
     folder = Path(folder)
@@ -194,4 +199,4 @@ def _clock_any(v: str) -> int:
     return parse_clock(v)
 
 
-__all__ = ["Plan", "write_plan", "write_into", "read_plan", "format_clock", "clock_seconds", "dumps"]
+__all__ = ["Plan", "write_plan", "write_into", "write_manifest", "read_plan", "format_clock", "clock_seconds", "dumps"]

@@ -298,7 +298,8 @@ def run_task(task: Task) -> TaskResult:
         if folder.exists() and any(folder.iterdir()):
             raise BatchError(f"{folder} exists but is not a complete plan folder; move it away to re-plan the region")
         loaded = region_scenario(task)
-        run_scenario(loaded, out=folder, seed=task.seed, progress=Progress(), with_baseline=task.with_baseline)
+        run_scenario(loaded, out=folder, seed=task.seed, progress=Progress(), with_baseline=task.with_baseline,
+                     job="batch")
     except BaseException as e:  # noqa: BLE001 - a task reports, the batch goes on
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise

@@ -27,8 +27,9 @@ from planner.plan.assemble import assemble_plan, plan_kpis
 from planner.plan.files import refuse_existing
 from planner.plan.kpis import comparison, solver_section
 from planner.plan.manifest import manifest
-from planner.plan.model import Plan, write_plan
-from planner.plan.store import in_store, new_plan_folder, seal
+from planner.plan.model import Plan, write_manifest, write_plan
+from planner.plan.register import Snapshot, record_snapshot
+from planner.plan.store import in_store, new_plan_folder, seal, store_of
 from planner.report import reports_for_run
 from planner.validate import ValidationReport, validate_folder
 
@@ -87,9 +88,27 @@ def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = F
     return baseline
 
 
-def commit(ctx: Context, plan: Plan, folder: Path, *, lang: str, progress: Progress | None = None) -> Committed:
-    """Write ``plan`` to ``folder`` atomically, validated from disk and with its reports, then
-    seal it when it is in the scenario's plan store."""
+def record_inputs(ctx: Context, plan: Plan, final: Path, *, job: str) -> Snapshot:
+    """Record the retailer table the plan was made from in the store's register (a new snapshot;
+    see :mod:`planner.plan.register`) and name the snapshot in the plan's manifest."""
+    sc = ctx.loaded.scenario
+    src = ctx.ds.files.get("retailers")
+    info = (plan.manifest.get("inputs") or {}).get("retailers") or {}
+    snap = record_snapshot(store_of(ctx.loaded), ctx.ds.retailers, extra=ctx.ds.retailer_extra,
+                           scope=(sc.regions.select or "") if sc.regions else "", plan_id=final.name,
+                           plan_path=str(final), kind=job, scenario=sc.name, source_path=str(src or ""),
+                           source_sha256=str(info.get("sha256", "")))
+    plan.manifest["register"] = snap.record()
+    return snap
+
+
+def commit(ctx: Context, plan: Plan, folder: Path, *, lang: str, progress: Progress | None = None,
+           job: str = "run") -> Committed:
+    """Write ``plan`` to ``folder`` atomically, validated from disk and with its reports, record
+    its retailer table in the register, then seal it when it is in the scenario's plan store.
+
+    ``job`` (``run``, ``rezone``, ``batch``, ...) is what the register records as the snapshot's kind.
+    """
     progress = progress or Progress()
     progress.step("Writing and validating the plan")
     final = Path(folder).resolve()
@@ -100,6 +119,8 @@ def commit(ctx: Context, plan: Plan, folder: Path, *, lang: str, progress: Progr
         found["report"] = rep
         rep.write(tmp)
         reports_for_run(tmp, ctx=ctx, lang=lang, label=final.name, warn=progress.warn)
+        record_inputs(ctx, plan, final, job=job)  # last: a snapshot only for a plan that is complete
+        write_manifest(plan, tmp)
 
     folder = write_plan(plan, final, before_commit=check)
     if in_store(folder, ctx.loaded):

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.config.scenario import LoadedScenario
+from planner.config.scenario import LoadedScenario, parse_scenario
 from planner.design.context import prepare
 from planner.design.rezone import PreviousPlan, RezoneError, map_previous, rezone_territories
 from planner.errors import (
@@ -66,10 +66,11 @@ from planner.errors import (
     ProblemCollector,
     Progress,
 )
-from planner.inputs.dataset import RETAILER_ALIASES
-from planner.inputs.tables import map_columns, read_table
+from planner.inputs.dataset import load_dataset
+from planner.inputs.tables import file_sha256
 from planner.plan.model import Plan, read_plan
 from planner.plan.moves import MoveStats, move_stats, rezone_summary
+from planner.plan.register import snapshot_retailers
 from planner.report import check_lang
 from planner.report.plots import curve_png
 from planner.validate import ValidationReport
@@ -117,29 +118,34 @@ def read_previous(folder: Path) -> PreviousPlan:
                         owner=dict(zip(a["retailer_id"], a["manager_id"], strict=True)),
                         managers=tuple(mids), vacant=frozenset(vac),
                         visit_dates={r: tuple(v) for r, v in dates.items()},
-                        classes=_previous_classes(plan), manifest=plan.manifest,
+                        classes=_previous_classes(plan, folder), manifest=plan.manifest,
                         scenario_name=plan.manifest.get("scenario", {}).get("name"))
 
 
-def _previous_classes(plan: Plan) -> dict[str, str]:
-    """Classes of the previous inputs, if the previous retailer file can still be read (else {}):
-    read with the scenario's own reading settings and the input readers' header matching."""
-    info = plan.manifest.get("inputs", {}).get("retailers", {})
-    path = Path(info.get("path", ""))
-    if not info or not path.is_file():
-        return {}
-    try:
-        import yaml
-
-        sc = yaml.safe_load(plan.scenario_text or "") or {}
-        inp = sc.get("inputs", {}) if isinstance(sc, dict) else {}
-        raw = read_table(path, encoding=inp.get("encoding", "auto"), layer=inp.get("layer"))
-        cols = map_columns(raw, RETAILER_ALIASES, inp.get("columns", {}) or {}, [], ProblemCollector())
-        if "retailer_id" not in cols or "class" not in cols:
-            return {}
-        return dict(zip(raw.frame[cols["retailer_id"]].astype(str), raw.frame[cols["class"]].astype(str), strict=True))
-    except Exception:  # best effort: the class of a closed retailer is then left empty
-        return {}
+def _previous_classes(plan: Plan, folder: Path) -> dict[str, str]:
+    """The classes of last quarter's retailers: from the register snapshot the previous plan
+    names (whatever happened to the retailer file since); without one, from the previous input
+    files only if they are unchanged (their sha256 in ``manifest.json``); otherwise a clear error,
+    never a silent guess."""
+    man = plan.manifest
+    reg = man.get("register") or {}
+    if reg.get("path") and Path(reg["path"]).is_file():
+        snap = snapshot_retailers(Path(reg["path"]), int(reg["snapshot"]))
+        return dict(zip(snap["retailer_id"].astype(str), snap["class"].fillna("").astype(str), strict=True))
+    inputs = man.get("inputs") or {}
+    changed = [f"{k} ({info.get('path')})" for k, info in sorted(inputs.items())
+               if not Path(str(info.get("path", ""))).is_file() or file_sha256(Path(info["path"])) != info.get("sha256")]
+    if changed or "retailers" not in inputs:
+        where = (f"its register snapshot {reg.get('snapshot')} in {reg.get('path')} is gone" if reg
+                 else "it has no register snapshot (it was made before the register)")
+        raise RezoneError(
+            f"cannot tell last quarter's retailers of {folder}: {where}, and its input files changed or are gone since "
+            f"it was made: {', '.join(changed) or 'retailers'}. Restore those files (the sha256 values are in its "
+            "manifest.json), or re-run the previous quarter's plan with its own files; from now on every plan keeps "
+            "its retailer table in the register (register.sqlite in the plan store)")
+    prev = parse_scenario(plan.scenario_text or "", Path(str((man.get("scenario") or {}).get("path", folder))))
+    ds = load_dataset(prev)
+    return dict(zip(ds.retailers["retailer_id"].astype(str), ds.retailers["class"].astype(str), strict=True))
 
 
 @dataclass
@@ -241,7 +247,7 @@ def rezone(loaded: LoadedScenario, previous: Path, *, max_moved: float = 0.10, k
     if with_baseline:
         add_baseline(ctx, plan, administrative_baseline(ctx))
     plan.manifest["timings_s"]["total_s"] = round(time.perf_counter() - t_all, 3)
-    done = commit(ctx, plan, folder, lang=lang, progress=progress)
+    done = commit(ctx, plan, folder, lang=lang, progress=progress, job="rezone")
     return RezoneOutput(done.folder, plan, stats, summary, curve, done.validation)
 
 

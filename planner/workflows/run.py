@@ -38,7 +38,8 @@ class RunOutput:
 
 
 def run_scenario(loaded: LoadedScenario, *, out: Path | None = None, seed: int | None = None,
-                 progress: Progress | None = None, with_baseline: bool = True, lang: str = "en") -> RunOutput:
+                 progress: Progress | None = None, with_baseline: bool = True, lang: str = "en",
+                 job: str = "run") -> RunOutput:
     """Run a scenario end to end and write its plan folder (see module docstring).
 
     The folder also holds ``report.html`` and ``report.xlsx`` in language ``lang`` (``en``/``zh``);
@@ -60,7 +61,7 @@ def run_scenario(loaded: LoadedScenario, *, out: Path | None = None, seed: int |
     plan = build_plan(ctx, terr, kind="plan")
     baseline = add_baseline(ctx, plan, admin, same=terr is admin) if with_baseline else None
     plan.manifest["timings_s"]["total_s"] = round(time.perf_counter() - t_all, 3)
-    done = commit(ctx, plan, folder, lang=lang, progress=progress)
+    done = commit(ctx, plan, folder, lang=lang, progress=progress, job=job)
     return RunOutput(done.folder, plan, baseline, done.validation)
 
 

@@ -17,6 +17,9 @@ from solvers.territory.graph import Graph, delaunay_adjacency, territory_compone
 from solvers.territory.problem import TerritoryProblem, TerritoryStats, Violation
 
 BIG_TIME = 1.0e12
+BALANCE_SLACK = 1e-4
+"""A measure within this relative distance of its tolerance meets it (reported plans): a load
+at the tolerance up to rounding (e.g. +2.10 % for a 2.10 % tolerance) is not a violation."""
 """Travel time used in float arrays for unreachable pairs."""
 
 
@@ -243,7 +246,7 @@ def evaluate(
     ex = balance_excess(model, loads)
     for j in range(k):
         for mi in range(model.m):
-            if ex[j, mi] > 1e-9:
+            if ex[j, mi] > BALANCE_SLACK:
                 name = p.measure_names[mi]
                 viol.append(
                     Violation(
