@@ -357,11 +357,11 @@ def retailer_versions(store: Path, retailer: str) -> None:
     for c in ("from", "to", "class", "tier", "format", "market type", "lon", "lat", "manager", "status", "changed",
               "plan"):
         t.add_column(c, no_wrap=c in ("from", "to"))
-    for r in h.itertuples(index=False):
-        t.add_row(*(escape(str(x)) for x in (r.valid_from[:19].replace("T", " "), (r.valid_to or "current")[:19].replace("T", " "),
-                                              r.__getattribute__("class"), r.tier, r.format, r.market_type,
-                                              f"{r.lon:.6f}", f"{r.lat:.6f}", r.manager, r.status, r.changed,
-                                              r.opened_by or "")))
+    for r in h.fillna("").to_dict("records"):
+        when = [str(x)[:19].replace("T", " ") or "current" for x in (r["valid_from"], r["valid_to"])]
+        t.add_row(*(escape(str(x)) for x in (*when, r["class"], r["tier"], r["format"], r["market_type"],
+                                              f"{r['lon']:.6f}", f"{r['lat']:.6f}", r["manager"], r["status"],
+                                              r["changed"], r["opened_by"])))
     out.print(t)
 
 

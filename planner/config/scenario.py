@@ -329,6 +329,11 @@ class Scenario(_Strict):
             raise ValueError("travel.model is road_network but inputs.road_network is not given")
         n_days = self.calendar.weeks * len(self.calendar.working_days)
         for name, cp in self.classes.items():
+            need = len(cp.patterns[0]) if cp.patterns else int(round(cp.visits_per_cycle * self.calendar.weeks / 4))
+            if need > n_days:
+                raise ValueError(f"class {name}: {need} visits in {self.calendar.weeks} weeks of "
+                                 f"{len(self.calendar.working_days)} working days cannot be planned (at most one "
+                                 f"visit a day: {n_days})")
             if cp.patterns:
                 for p in cp.patterns:
                     if any(d < 0 or d >= n_days for d in p) or len(set(p)) != len(p):

@@ -21,10 +21,13 @@ from solvers.schedule.problem import ScheduleProblem, ScheduleResult, Vehicle
 def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day], win: np.ndarray,
                      units: np.ndarray, slots: list[Slot], *, lam: float | None = None,
                      required_override: dict[str, int] | None = None,
-                     previous_weekday: np.ndarray | None = None, move_penalty: float = 0.0) -> ScheduleProblem:
+                     previous_weekday: np.ndarray | None = None, move_penalty: float = 0.0,
+                     order_weekdays: bool = False) -> ScheduleProblem:
     """The calendar problem of retailers ``units`` served from the bases of ``slots``.
 
-    The travel matrix covers only these retailers and bases (territory-sized).
+    The travel matrix covers only these retailers and bases (territory-sized). With
+    ``order_weekdays`` a retailer with an order weekday (``order_days``) may only be visited on
+    it (today's practice, :func:`weekday_patterns`).
     """
     sc = loaded.scenario
     units = np.asarray(units, dtype=np.int64)
@@ -32,6 +35,8 @@ def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day
     n = len(units)
     cls = ds.retailers["class"].to_numpy()[units]
     pats, req = policy(loaded, cls, required_override)
+    if order_weekdays:
+        pats = weekday_patterns(pats, ds.retailers["order_days"].to_numpy()[units], days)
     brks = breaks(loaded)
     vehicles = tuple(Vehicle(depot=n + j, days=tuple(d.working for d in days), shift_start_s=s.shift_start_s,
                              shift_end_s=s.shift_end_s, breaks=brks, max_visits=s.max_visits)
@@ -45,11 +50,39 @@ def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day
         previous_weekday=previous_weekday, move_penalty=move_penalty)
 
 
+def weekday_patterns(pats: tuple, order_days, days: list[Day]) -> tuple:
+    """Today's practice: each retailer's allowed patterns restricted to those whose every visit
+    falls on one of its order weekdays (订货日; a weekly class visits on that weekday every week, a
+    fortnightly one on that weekday every other week); a retailer without an order weekday, or
+    whose order weekdays allow none of its patterns (e.g. twice a week with one order day, or a
+    weekday that is not worked), keeps all its patterns."""
+    out = []
+    for p, wd in zip(pats, order_days, strict=True):
+        keep = tuple(q for q in p if wd and all(days[d].weekday in wd for d in q)) if wd else ()
+        out.append(keep or p)
+    return tuple(out)
+
+
+def order_weekday_share(ctx: Context) -> tuple[int, int]:
+    """(retailers with an order weekday their class's patterns can follow, retailers visited)."""
+    r = ctx.ds.retailers
+    routed = is_routed(ctx.loaded, r["class"].to_numpy())
+    pats, _ = policy(ctx.loaded, r["class"].to_numpy())
+    od = r["order_days"].to_numpy()
+    follow = sum(1 for i in np.flatnonzero(routed)
+                 if od[i] and any(all(ctx.days[d].weekday in od[i] for d in q) for q in pats[i]))
+    return follow, int(routed.sum())
+
+
 def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: float | None = None,
                          required_override: dict[str, int] | None = None,
                          previous_weekday: dict[str, int] | None = None, move_penalty: float = 0.0,
-                         method: str | None = None) -> tuple[dict[int, tuple[np.ndarray, ScheduleResult]], str]:
-    """Build each territory's calendar; returns {slot: (retailer indices, result)} and the method."""
+                         method: str | None = None, order_weekdays: bool = False
+                         ) -> tuple[dict[int, tuple[np.ndarray, ScheduleResult]], str]:
+    """Build each territory's calendar; returns {slot: (retailer indices, result)} and the method.
+
+    ``order_weekdays``: visit each retailer on its order weekday (today's practice, for the
+    administrative baseline; see :func:`weekday_patterns`)."""
     sc = ctx.loaded.scenario
     method = method or sc.schedule.method
     routed = is_routed(ctx.loaded, ctx.ds.retailers["class"].to_numpy())
@@ -58,6 +91,10 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
         desc = f"periodic calendar solver (solvers.schedule, backend {sc.schedule.backend})"
     else:
         desc = "greedy day assignment + nearest-neighbour routes (simple method)"
+    if order_weekdays:
+        follow, routed_n = order_weekday_share(ctx)
+        desc += (f"; today's order weekdays: {follow} of {routed_n} retailers visited on their order weekday, "
+                 "the others on regular weekdays")
     stop = Stop(time_limit_s=sc.solver.schedule_time_limit_s, max_iterations=sc.solver.max_iterations)
     params = ScheduleParams(backend=sc.schedule.backend)
     rid = ctx.ds.retailers["retailer_id"].to_numpy()
@@ -68,7 +105,8 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
             if previous_weekday is not None:
                 prev = np.array([previous_weekday.get(rid[u], -1) for u in units], dtype=np.int64)
             prob = schedule_problem_for(ctx, units, [s], lam=lam, required_override=required_override,
-                                        previous_weekday=prev, move_penalty=move_penalty)
+                                        previous_weekday=prev, move_penalty=move_penalty,
+                                        order_weekdays=order_weekdays)
             if method == "solver" and len(units):
                 res = solve_calendar(prob, stop=stop, seed=ctx.seed, params=params)
             else:

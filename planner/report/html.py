@@ -418,6 +418,9 @@ def about_html(view: PlanView, loc: Locale) -> str:
              (loc.t("territory_method"), methods.get("territories", "")),
              (loc.t("calendar_method"), methods.get("schedule", "")),
              (loc.t("travel_model"), man.get("travel_model", ""))]
+    base = (view.kpis.get("baseline") or {}).get("method")
+    if base:
+        items.append((loc.t("baseline_method"), base))
     inputs = man.get("inputs", {})
     if inputs:
         items.append((loc.t("inputs"), "; ".join(f"{k}: {Path(v.get('path', '')).name} ({str(v.get('sha256', ''))[:12]}…)"

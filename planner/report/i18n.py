@@ -174,6 +174,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "scenario_file": ("Scenario file", "情景文件"),
     "territory_method": ("Territories", "片区划分"),
     "calendar_method": ("Calendar", "日程安排"),
+    "baseline_method": ("Administrative baseline", "行政区划基准方案"),
     "travel_model": ("Travel model", "路程模型"),
     "inputs": ("Input files", "输入文件"),
     "reproduce": ("The same scenario, input files and seed give the same plan.",

@@ -38,6 +38,15 @@ class Checked:
     kpis: dict | None
 
 
+def baseline_method(manifest: dict) -> str | None:
+    """What ``kpis.json`` -> ``baseline.method`` must say of a baseline made as its manifest records:
+    ``<territory method>; calendar: <calendar method>`` (older plans: the territory method)."""
+    methods = manifest.get("methods") or {}
+    if "territories" not in methods:
+        return None
+    return f"{methods['territories']}; calendar: {methods['schedule']}" if methods.get("schedule") else methods["territories"]
+
+
 def validate_folder(folder: Path, *, label: str | None = None) -> ValidationReport:
     """Validate the plan folder ``folder`` (and its ``baseline/``) from the files on disk.
 
@@ -69,13 +78,12 @@ def validate_folder(folder: Path, *, label: str | None = None) -> ValidationRepo
     if main.kpis is not None:
         base = subs.get("baseline")
         if base is not None and base.kpis is not None:
-            method = (base.files.manifest.get("methods") or {}).get("territories")
-            compare_baseline_kpis(main.files.kpis, main.kpis, base.kpis, method, rep)
+            compare_baseline_kpis(main.files.kpis, main.kpis, base.kpis, baseline_method(base.files.manifest), rep)
         elif base is None:
             method = str((main.files.manifest.get("methods") or {}).get("territories", ""))
             if method.startswith("administrative") or "baseline" not in main.files.kpis:
                 # the plan is its own baseline (administrative territories), or it has none
-                compare_baseline_kpis(main.files.kpis, main.kpis, main.kpis, method, rep)
+                compare_baseline_kpis(main.files.kpis, main.kpis, main.kpis, baseline_method(main.files.manifest), rep)
             else:
                 rep.error("kpis", "kpis.json has a baseline section but the folder has no baseline/ plan",
                           file="kpis.json")

@@ -261,7 +261,8 @@ def compare_baseline_kpis(claimed: dict, plan: dict, base: dict, base_method: st
     section = claimed.get("baseline")
     if isinstance(section, dict):
         compare_section(section.get("global") or {}, base["global"], "baseline.global", rep)
-        if base_method is not None and section.get("method") not in (None, base_method):
+        older = base_method.split("; calendar: ")[0] if base_method else None  # plans made before it named the calendar
+        if base_method is not None and section.get("method") not in (None, base_method, older):
             rep.error("kpis", f"baseline.method {section.get('method')!r} differs from the baseline's manifest "
                       f"({base_method!r})", file=KPIS)
     comp = claimed.get("comparison")

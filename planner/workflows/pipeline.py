@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.config.scenario import LoadedScenario
-from planner.design.calendars import schedule_territories
+from planner.design.calendars import order_weekday_share, schedule_territories
 from planner.design.context import Context
 from planner.design.territories import Territories, administrative_territories, estimated_workload
 from planner.errors import Progress
@@ -75,15 +75,23 @@ def administrative_baseline(ctx: Context) -> Territories:
 
 
 def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = False) -> Plan:
-    """The administrative baseline of ``plan`` (scheduled with the same calendar method, so the
-    comparison isolates the territories) as its ``baseline/`` sub-plan, and the comparison of
+    """The administrative baseline of ``plan`` as its ``baseline/`` sub-plan, and the comparison of
     headline KPIs in ``kpis.json``. With ``same`` the plan is the baseline itself (administrative
-    territories): no sub-plan is written."""
-    baseline = plan if same else build_plan(ctx, admin, kind="baseline")
+    territories): no sub-plan is written.
+
+    The baseline is today's practice as far as the data tells it: today's assignment, and when
+    the retailer data has order weekdays (订货日), visits on those weekdays (the calendar method
+    routes them as well as it can within each day); otherwise a calendar made with the plan's
+    method, so that the comparison isolates the territories. ``kpis.json`` -> ``baseline.method``
+    says which."""
+    today = not same and order_weekday_share(ctx)[0] > 0
+    baseline = plan if same else build_plan(ctx, admin, kind="baseline", order_weekdays=today)
     if not same:
         baseline.manifest["kind"] = "baseline"
         plan.sub_plans["baseline"] = baseline
-    plan.kpis["baseline"] = {"global": baseline.kpis["global"], "method": admin.method}
+    methods = baseline.manifest["methods"]
+    plan.kpis["baseline"] = {"global": baseline.kpis["global"],
+                             "method": f"{methods['territories']}; calendar: {methods['schedule']}"}
     plan.kpis["comparison"] = comparison(plan.kpis, baseline.kpis)
     return baseline
 
