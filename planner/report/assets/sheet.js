@@ -86,6 +86,11 @@
     s.setAttribute("data-scroll-width", String(document.documentElement.scrollWidth));
     s.setAttribute("data-client-width", String(document.documentElement.clientWidth));
     s.textContent = ok ? "rendered" : "problems: " + errors.join(" | ");
+    if (window.parent && window.parent !== window) {  // shown in a frame (e.g. a phone-sized test frame)
+      var attrs = {};
+      Array.prototype.forEach.call(s.attributes, function (a) { attrs[a.name] = a.value; });
+      try { window.parent.postMessage({ fieldplanSheet: attrs }, "*"); } catch (e) { /* no parent to tell */ }
+    }
   }
 
   function main() {

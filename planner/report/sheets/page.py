@@ -76,7 +76,7 @@ def _stop_rows(loc: Locale, d: DaySheet) -> str:
     for s in d.stops:
         cls = f'<span class="cls{" key" if s.key else ""}">{escape(s.cls)}{" ★ " + escape(t("key_mark")) if s.key else ""}</span>'
         addr = f'<span class="addr">{escape(s.address)}</span>' if s.address else ""
-        contact = " · ".join(x for x in (addr, tel(s.phone)) if x)
+        contact = addr + (f'<span class="phone">{tel(s.phone)}</span>' if s.phone else "")
         hours = f'<span class="hours">{escape(t("opening_hours"))}: {escape(s.opening_hours)}</span>' if s.opening_hours else ""
         rows.append(
             f'<tr data-retailer="{escape(s.retailer_id)}" data-seq="{s.sequence}">'

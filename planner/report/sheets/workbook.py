@@ -58,7 +58,10 @@ def _day(book: Book, ms: ManagerSheets, d: DaySheet, link) -> None:
     book.table("", cols, rows, top=STOP_TOP, ws=ws, freeze_cols=0)
     nav = len(cols) - 1
     for i, s in enumerate(d.stops, start=STOP_TOP + 1):
-        ws.write_url(i, nav, s.nav_url, link, string=t("navigate"), tip=s.nav_url)
+        if s.nav_url.startswith("https://"):
+            ws.write_url(i, nav, s.nav_url, link, string=t("navigate"), tip=s.nav_url)
+        else:  # geo: links are not hyperlinks Excel accepts: the URI as text
+            ws.write_string(i, nav, s.nav_url, book.fmt["text"])
     if d.contacts:
         r = STOP_TOP + len(d.stops) + 3
         ws.write_string(r, 0, t("remote_title"), book.fmt["bold"])
