@@ -8,7 +8,7 @@
   "use strict";
   var errors = window.__sheetErrors || [];
   var status = { maps: 0, stops: 0, routes: 0 };
-  var maps = [];
+  var maps = [], leaflets = [];
 
   function esc(s) {
     return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
@@ -37,7 +37,8 @@
   function dayMap(D, day) {
     var host = document.getElementById("map-" + day.i);
     if (!host) return;
-    var map = L.map(host, { zoomSnap: 0.25, scrollWheelZoom: false, attributionControl: true });
+    var map = L.map(host, { zoomSnap: 0.25, scrollWheelZoom: false, attributionControl: true, zoomControl: false });
+    L.control.zoom({ position: "topright" }).addTo(map);
     var t = tiles(D.tiles);
     if (t) t.addTo(map);
     var pts = [];
@@ -65,11 +66,12 @@
     });
     var fit = function () {
       map.invalidateSize(false);
-      if (pts.length) map.fitBounds(L.latLngBounds(pts).pad(0.12), { maxZoom: 17, animate: false });
+      if (pts.length) map.fitBounds(L.latLngBounds(pts).pad(0.15), { maxZoom: 17, animate: false });
       else map.setView([0, 0], 2);
     };
     fit();
     maps.push(fit);
+    leaflets.push(map);
     status.maps++;
   }
 
@@ -100,7 +102,7 @@
       D.days.forEach(function (day) {
         try { dayMap(D, day); } catch (e) { errors.push("map " + day.date + ": " + e.message); }
       });
-      window.fieldplanSheet = { data: D, status: status };
+      window.fieldplanSheet = { data: D, status: status, maps: leaflets };  // for readers' scripts and tests
     } catch (e) {
       errors.push("sheet: " + (e && e.message ? e.message : String(e)));
     }
