@@ -320,3 +320,26 @@ def test_a_failure_to_make_sheets_never_loses_the_plan(tiny, tmp_path, monkeypat
 def test_gcj02_conversion_is_real_in_china():
     x, y = wgs84_to_gcj02(104.06, 30.66)
     assert abs(float(x) - 104.06) > 1e-3 and unquote("%E5%BA%97") == "店"
+
+
+def test_cli_tiles_on_report_and_compare(china_plan, tmp_path):
+    def retailer_x(html: Path) -> tuple[dict[str, float], dict]:
+        text = html.read_text("utf-8")
+        d = json.loads(re.search(r'id="report-data">(.*?)</script>', text, re.S).group(1).replace("<\\/", "</"))
+        return {i: x / 1e5 for i, x in zip(d["retailers"]["id"], d["retailers"]["x"], strict=True)}, d["tiles"]
+
+    a = pd.read_csv(china_plan / "assignments.csv", dtype={"retailer_id": str}).set_index("retailer_id")
+    r = runner.invoke(app, ["report", str(china_plan), "--out", str(tmp_path / "r"), "--tiles", "none"])
+    assert r.exit_code == 0, r.output
+    xs, tiles = retailer_x(tmp_path / "r" / "report.html")
+    assert tiles["urls"] == [] and all(abs(xs[i] - a.loc[i, "lon_wgs84"]) <= 1.01e-5 for i in a.index)
+    r = runner.invoke(app, ["compare", str(china_plan / "baseline"), str(china_plan), "--out", str(tmp_path / "c"),
+                            "--tiles", "https://t.example/{z}/{x}/{y}.png", "--tiles-crs", "gcj02"])
+    assert r.exit_code == 0, r.output
+    xs, tiles = retailer_x(tmp_path / "c" / "compare.html")
+    assert tiles["crs"] == "gcj02" and all(abs(xs[i] - a.loc[i, "lon"]) <= 1.01e-5 for i in a.index)
+    r = runner.invoke(app, ["report", str(china_plan), "--out", str(tmp_path / "t"), "--tiles", "tianditu",
+                            "--tianditu-key", "KEY1"])
+    assert r.exit_code == 0 and "tk=KEY1" in (tmp_path / "t" / "report.html").read_text("utf-8")
+    r = runner.invoke(app, ["report", str(china_plan), "--out", str(tmp_path / "x"), "--tiles-crs", "gcj02"])
+    assert r.exit_code == 2 and "go with --tiles" in r.output
