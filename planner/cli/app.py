@@ -122,6 +122,9 @@ def run(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
         out.print(f"plan folder: {res.folder}")
         if (res.folder / "report.html").exists():
             out.print(f"report: {res.folder / 'report.html'} (and report.xlsx)", soft_wrap=True)
+        if (res.folder / "sheets").is_dir():
+            out.print(f"route sheets: {res.folder / 'sheets'} (one .html and .xlsx per manager, visits.jsonl)",
+                      soft_wrap=True)
         if rep is not None and not rep.ok:
             raise typer.Exit(1)
 

@@ -138,11 +138,12 @@ def render_sheet_html(ms: ManagerSheets, *, lang: str = "en", tiles: Tiles, plan
     loc = Locale(lang)
     t = loc.t
     first = ms.days[0].date if ms.days else ""
-    sub = t("sheets_sub", n=len(ms.days), d=loc.date(first) if first else "–", p=plan_label)
+    sub = escape(t("sheets_sub", n=len(ms.days), d=loc.date(first) if first else "–", p="\0")).replace(
+        "\0", f'<span id="sheet-plan">{escape(plan_label)}</span>')  # the plan folder: the one non-file content
     title = t("sheets_title", m=ms.manager_id)
     head = (f'<header class="top"><h1>{escape(title)}</h1>'
             f'<div class="sub">{escape(" · ".join(x for x in (scenario_name, ms.team) if x))}</div>'
-            f'<div class="sub">{escape(sub)}</div>'
+            f'<div class="sub">{sub}</div>'
             f'<div class="sub">{escape(t("sheets_nav", app=t("nav_" + ms.nav)))} '
             f'<span class="hint screen">{escape(t("sheets_print_hint"))}</span></div></header>')
     days = "".join(day_html(loc, d, ms.contacts_source) for d in ms.days)
