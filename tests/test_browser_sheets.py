@@ -114,14 +114,16 @@ def test_sheet_fits_a_390px_phone_screen(sheets, tmp_path):
     keep(png)
 
 
-def test_chinese_sheet_is_drawn_with_a_cjk_font(sheets, tmp_path):
+def test_chinese_sheet_and_report_are_drawn_with_a_cjk_font(sheets, china_plan, tmp_path):
     have = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout.strip()
     if not have:
         pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk; .ci/run does)")
-    pdf = tmp_path / "zh.pdf"
-    chromium(sheets["zh"], tmp_path / "profile", "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
-    fonts = pdf_fonts(pdf)
-    assert any(re.search(r"CJK|SourceHan|WenQuanYi|DroidSansFallback", f) for f in fonts), fonts
+    for name, page in (("zh-sheet", sheets["zh"]), ("zh-report", china_plan / "report.html")):
+        pdf = tmp_path / f"{name}.pdf"
+        chromium(page, tmp_path / f"profile-{name}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+        fonts = pdf_fonts(pdf)
+        assert any(re.search(r"CJK|SourceHan|WenQuanYi|DroidSansFallback", f) for f in fonts), (name, fonts)
+        keep(pdf)
     harness = tmp_path / "phone-zh.html"
     harness.write_text(HARNESS.format(src=sheets["zh"].resolve().as_uri()), encoding="utf-8")
     png = tmp_path / "sheet-zh-390px.png"
