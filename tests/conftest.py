@@ -115,3 +115,56 @@ def kpis_files_follow_the_schema(request, tmp_path_factory):
         except Exception as e:  # noqa: BLE001 - report the schema error with its file
             bad.append(f"{p}: {getattr(e, 'message', e)}")
     assert not bad, "kpis.json does not follow planner/plan/kpis.schema.json:\n" + "\n".join(bad[:5])
+
+
+CHINA_SCENARIO = """\
+name: 成都 tiny
+inputs:
+  retailers: retailers.csv
+  managers: managers.csv
+  crs: gcj02
+classes:
+  A: {visits_per_cycle: 4, service_min: 20, value: 3, label: 重点客户}
+  B: {visits_per_cycle: 2, service_min: 15, value: 2}
+  C: {visits_per_cycle: 1, service_min: 10, value: 1}
+  R: {visits_per_cycle: 2, service_min: 5, mode: remote, label: 电话服务}
+calendar:
+  start_date: 2027-01-04
+  weeks: 2
+travel: {model: straight_line, speed_kmh: 25, circuity: 1.3}
+schedule: {method: greedy}
+solver: {seed: 1, territory_time_limit_s: 5, max_iterations: 200}
+report: {tiles: amap}
+"""
+
+CHINA_RETAILERS = """\
+客户编码,客户名称,经营地址,联系电话,经度,纬度,客户类别,营业时间,客户经理,订货日
+C01,锦江烟酒店,锦江区红星路一段1号,028-1111,104.0810,30.6580,A,周一至周六 08:00-20:00,M1,周二
+C02,春熙便利,锦江区春熙路2号,028-2222,104.0825,30.6590,B,,M1,
+C03,"老王超市, 分店",锦江区总府路3号,028-3333,104.0790,30.6570,C,,M1,周三
+C04,青羊烟酒,青羊区人民中路4号,028-4444,104.0600,30.6700,A,,M2,
+C05,宽窄巷子店,青羊区长顺街5号,028-5555,104.0580,30.6690,B,,M2,
+C06,文殊坊超市,青羊区文殊院街6号,028-6666,104.0700,30.6770,C,,M2,
+C07,远程一号,锦江区东大街7号,028-7777,104.0850,30.6550,R,,M1,
+C08,远程二号,青羊区西大街8号,028-8888,104.0550,30.6720,R,,M2,
+"""
+
+CHINA_MANAGERS = """\
+manager_id,lon,lat,team
+M1,104.0800,30.6575,锦江组
+M2,104.0620,30.6710,青羊组
+"""
+
+
+@pytest.fixture(scope="session")
+def china_plan(tmp_path_factory) -> Path:
+    """A plan of eight retailers in Chengdu given in GCJ-02 (AMap) coordinates, with Chinese
+    headers, a remote class and ``report.tiles: amap``; written once per session."""
+    from planner.config.scenario import load_scenario
+    from planner.workflows.run import run_scenario
+
+    base = tmp_path_factory.mktemp("china")
+    s = write_scenario(base / "inputs", scenario=CHINA_SCENARIO, retailers=CHINA_RETAILERS, managers=CHINA_MANAGERS)
+    res = run_scenario(load_scenario(s), out=base / "plan", lang="zh")
+    assert res.validation.ok
+    return base / "plan"

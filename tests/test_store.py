@@ -143,7 +143,7 @@ def test_same_scenario_inputs_and_seed_reproduce_the_plan(tmp_path, small_region
     p1, p2 = tmp_path / "p1", tmp_path / "p2"
     files = sorted(str(p.relative_to(p1)) for p in p1.rglob("*") if p.is_file())
     assert files == sorted(str(p.relative_to(p2)) for p in p2.rglob("*") if p.is_file())
-    assert "report.html" in files and "baseline/report.xlsx" in files
+    assert "report.html" in files and "baseline/report.xlsx" in files and "sheets/visits.jsonl" in files
     man = json.loads((p1 / "manifest.json").read_text())
     assert man["seed"] == 3 and man["scenario"]["sha256"] and all(v["sha256"] for v in man["inputs"].values())
     for f in files:
@@ -155,7 +155,11 @@ def test_same_scenario_inputs_and_seed_reproduce_the_plan(tmp_path, small_region
             stamp = re.compile(rb'<span id="report-created">[^<]*</span>')
             assert len(stamp.findall(a)) == 1
             assert stamp.sub(b"", a) == stamp.sub(b"", b), f
-        elif name == "report.xlsx":
+        elif name.endswith(".html") and f.startswith("sheets/"):  # route sheets name their plan folder
+            stamp = re.compile(rb'<span id="sheet-plan">[^<]*</span>')
+            assert len(stamp.findall(a)) == 1
+            assert stamp.sub(b"", a) == stamp.sub(b"", b), f
+        elif name.endswith(".xlsx"):
             assert _xlsx_content(p1 / f) == _xlsx_content(p2 / f), f
         else:
             assert a == b, f  # csv, geojson, scenario.yaml: byte for byte

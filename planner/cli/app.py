@@ -1,5 +1,5 @@
 """The ``planner`` commands: check, run, verify, frontier, rezone, batch, compare, report,
-history, generate.
+sheets, history, generate.
 
 A user error prints a clear message and exits with code 2 (input problems) or 1 (an invalid
 plan); it never prints a traceback. ``PLANNER_DEBUG=1`` shows tracebacks for bug reports.
@@ -45,6 +45,30 @@ def _user_errors():
         raise typer.Exit(130) from None
     except MemoryError:
         _fail(PlannerError("out of memory: split the region or reduce the scenario"), 2)
+
+
+TilesOpt = Annotated[str | None, typer.Option("--tiles", help="base map: osm, amap (GCJ-02), tianditu, none, or a "
+                                              "URL template with {z}/{x}/{y} (default: the scenario's report.tiles)")]
+TilesCrsOpt = Annotated[str | None, typer.Option("--tiles-crs", help="datum of a --tiles URL template: wgs84 or gcj02")]
+KeyOpt = Annotated[str | None, typer.Option("--tianditu-key", help="Tianditu key for --tiles tianditu "
+                                            "(default: the scenario's report.tianditu_key)")]
+
+
+def _tiles(option: str | None, crs: str | None, key: str | None, plan_dir: Path):
+    """The base map of ``--tiles`` (else ``None``: the plan's scenario decides)."""
+    if option is None:
+        if crs is not None or key is not None:
+            raise PlannerError("--tiles-crs and --tianditu-key go with --tiles")
+        return None
+    from planner.plan.model import read_plan
+    from planner.report.model import load_view
+    from planner.report.tiles import choose_tiles
+
+    report = None
+    if key is None and option == "tianditu" and (Path(plan_dir) / "manifest.json").exists():
+        read_plan(plan_dir)  # a readable plan folder first: its scenario may hold the key
+        report = load_view(plan_dir, with_baseline=False).report
+    return choose_tiles(option, report, crs=crs, key=key)
 
 
 @app.command()
@@ -101,6 +125,9 @@ def run(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
         out.print(f"plan folder: {res.folder}")
         if (res.folder / "report.html").exists():
             out.print(f"report: {res.folder / 'report.html'} (and report.xlsx)", soft_wrap=True)
+        if (res.folder / "sheets").is_dir():
+            out.print(f"route sheets: {res.folder / 'sheets'} (one .html and .xlsx per manager, visits.jsonl)",
+                      soft_wrap=True)
         if rep is not None and not rep.ok:
             raise typer.Exit(1)
 
@@ -270,7 +297,8 @@ def compare(plan_dirs: Annotated[list[Path], typer.Argument(help="two or more pl
             out_dir: Annotated[Path, typer.Option("--out", help="folder to create for compare.html and compare.xlsx")],
             label: Annotated[list[str] | None, typer.Option("--label", help="name of each plan in the comparison "
                                                                              "(repeat once per plan)")] = None,
-            lang: Annotated[str, typer.Option("--lang", help="language: en or zh")] = "en") -> None:
+            lang: Annotated[str, typer.Option("--lang", help="language: en or zh")] = "en",
+            tiles: TilesOpt = None, tiles_crs: TilesCrsOpt = None, tianditu_key: KeyOpt = None) -> None:
     """Compare plans side by side: KPIs and changes, retailers that change manager, map, workload."""
     from planner.report import check_lang
     from planner.report.compare import write_comparison
@@ -280,7 +308,8 @@ def compare(plan_dirs: Annotated[list[Path], typer.Argument(help="two or more pl
         if len(plan_dirs) < 2:
             raise PlannerError("compare needs at least two plan folders")
         t0 = time.perf_counter()
-        folder = write_comparison(plan_dirs, out_dir, lang=lang, labels=label or None)
+        folder = write_comparison(plan_dirs, out_dir, lang=lang, labels=label or None,
+                                  tiles=_tiles(tiles, tiles_crs, tianditu_key, plan_dirs[0]))
         out.print(f"wrote {folder / 'compare.html'} and compare.xlsx in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
 
 
@@ -289,14 +318,38 @@ def report(plan_dir: Annotated[Path, typer.Argument(help="plan folder")],
            out_dir: Annotated[Path, typer.Option("--out", help="folder to create for report.html and report.xlsx")],
            lang: Annotated[str, typer.Option("--lang", help="language: en or zh")] = "en",
            frontier_csv: Annotated[Path | None, typer.Option("--frontier", help="frontier.csv (or its folder) to "
-                                                                                 "chart the frequency-travel curve")] = None) -> None:
-    """Make a plan's report again (another language, or with a frontier) in a new folder."""
+                                                                                 "chart the frequency-travel curve")] = None,
+           tiles: TilesOpt = None, tiles_crs: TilesCrsOpt = None, tianditu_key: KeyOpt = None) -> None:
+    """Make a plan's report again (another language or base map, or with a frontier) in a new folder."""
     from planner.report import write_report_folder
 
     with _user_errors():
         t0 = time.perf_counter()
-        folder = write_report_folder(plan_dir, out_dir, lang=lang, frontier=frontier_csv)
+        folder = write_report_folder(plan_dir, out_dir, lang=lang, frontier=frontier_csv,
+                                     tiles=_tiles(tiles, tiles_crs, tianditu_key, plan_dir))
         out.print(f"wrote {folder / 'report.html'} and report.xlsx in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
+
+
+@app.command()
+def sheets(plan_dir: Annotated[Path, typer.Argument(help="plan folder")],
+           out_dir: Annotated[Path, typer.Option("--out", help="folder to create for the route sheets")],
+           lang: Annotated[str, typer.Option("--lang", help="language: en or zh")] = "en",
+           nav: Annotated[str | None, typer.Option("--nav", help="navigation links: amap, baidu, osm or geo "
+                                                   "(default: the scenario's report.nav, else by inputs.crs)")] = None,
+           managers: Annotated[str | None, typer.Option("--managers", help="only these managers, e.g. CM01,CM02")] = None,
+           days: Annotated[str | None, typer.Option("--days", help="only these days, e.g. 2027-01-04..2027-01-08 "
+                                                    "or 2027-01-04,2027-01-06")] = None,
+           tiles: TilesOpt = None, tiles_crs: TilesCrsOpt = None, tianditu_key: KeyOpt = None) -> None:
+    """Make the managers' route sheets again (language, navigation app, base map, subset) in a new folder."""
+    from planner.report.sheets import write_sheets_folder
+
+    with _user_errors():
+        t0 = time.perf_counter()
+        folder = write_sheets_folder(plan_dir, out_dir, lang=lang, nav=nav, managers=managers, days=days,
+                                     tiles=_tiles(tiles, tiles_crs, tianditu_key, plan_dir))
+        n = len(list(folder.glob("*.html")))
+        out.print(f"wrote {n} route sheets (.html and .xlsx), visits.jsonl and visits_by_day.csv to {folder} "
+                  f"in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
 
 
 @app.command()

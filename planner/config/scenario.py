@@ -297,6 +297,50 @@ class Regions(_Strict):
                                "(planner batch sets it in each region's copy of the scenario)")
 
 
+TILE_PRESETS = ("osm", "amap", "tianditu", "none")
+"""Base maps of the HTML outputs (see :mod:`planner.report.tiles`); any other value of
+``report.tiles`` is a URL template with ``{z}``, ``{x}`` and ``{y}``."""
+NAV_APPS = ("amap", "baidu", "osm", "geo")
+"""Navigation apps of the route sheets' links (see :mod:`planner.report.sheets.nav`)."""
+
+
+def check_tiles(value: str) -> str:
+    """``value`` if it is a preset name or a tile URL template, else raise ``ValueError``."""
+    v = str(value).strip()
+    if v in TILE_PRESETS:
+        return v
+    if v.startswith(("http://", "https://")) and all(p in v for p in ("{z}", "{x}", "{y}")):
+        return v
+    hint = difflib.get_close_matches(v, TILE_PRESETS, n=1)
+    raise ValueError(f"unknown tiles {v!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                     + f"; choose {', '.join(TILE_PRESETS)} or a URL template with {{z}}, {{x}} and {{y}}")
+
+
+class Report(_Strict):
+    """What the HTML outputs show: the base map and the route sheets' navigation app."""
+
+    tiles: str = Field(default="osm", description="base map: osm, amap (GCJ-02), tianditu (needs tianditu_key), none, "
+                       "or a URL template with {z}/{x}/{y} (and {s} for tiles_subdomains)")
+    tiles_crs: Literal["wgs84", "gcj02"] = Field(default="wgs84", description="datum of a custom tile URL template")
+    tiles_attribution: str = Field(default="", description="attribution shown with a custom tile URL template")
+    tiles_subdomains: str = Field(default="", description="values of {s} in a custom tile URL template, e.g. abc")
+    tianditu_key: str | None = Field(default=None, description="Tianditu (天地图) key, needed by tiles: tianditu")
+    nav: Literal["amap", "baidu", "osm", "geo"] | None = Field(
+        default=None, description="navigation links of the route sheets (default: amap for gcj02 inputs, baidu for "
+                                  "bd09, osm otherwise)")
+
+    @field_validator("tiles")
+    @classmethod
+    def _tiles(cls, v: str) -> str:
+        return check_tiles(v)
+
+    @model_validator(mode="after")
+    def _key(self) -> Report:
+        if self.tiles == "tianditu" and not self.tianditu_key:
+            raise ValueError("tiles: tianditu needs report.tianditu_key (a key from the Tianditu website)")
+        return self
+
+
 class Scenario(_Strict):
     name: str
     description: str = ""
@@ -312,6 +356,7 @@ class Scenario(_Strict):
     solver: Solver = Field(default_factory=Solver)
     output: Output = Field(default_factory=Output)
     regions: Regions | None = Field(default=None, description="e.g. {column: region}: independent regions by a column")
+    report: Report = Field(default_factory=Report, description="base map and navigation app of the HTML outputs")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
@@ -354,6 +399,11 @@ class Scenario(_Strict):
         if cp.patterns:
             return len(cp.patterns[0])
         return int(round(cp.visits_per_cycle * self.calendar.weeks / 4))
+
+    @property
+    def nav_app(self) -> str:
+        """The route sheets' navigation app: ``report.nav``, else by the input CRS."""
+        return self.report.nav or {"gcj02": "amap", "bd09": "baidu"}.get(self.inputs.crs, "osm")
 
 
 class LoadedScenario:

@@ -10,8 +10,15 @@
 
 Languages: ``en`` (default) and ``zh``.
 
-Owns: ``model`` (what a report shows of a plan), ``html``, ``xlsx``, ``compare``, ``format``,
-``svg`` and ``plots`` (charts), ``geo`` (compact coordinates), ``i18n``. Reads plan folders and
+* :mod:`planner.report.sheets` makes the managers' route sheets and the field-app export
+  (``sheets/`` of a plan folder, ``planner sheets``); the report's manager table links to them.
+
+Base maps: ``report.tiles`` of the scenario or ``--tiles`` (:mod:`planner.report.tiles`: OSM,
+AMap with the data moved to GCJ-02, Tianditu, none, or a URL template).
+
+Owns: ``model`` (what a report shows of a plan), ``html``, ``mapdata`` (the map's data),
+``xlsx``, ``compare``, ``format``, ``svg`` and ``plots`` (charts), ``geo`` (compact
+coordinates), ``tiles`` (base maps), ``i18n``, ``sheets`` (route sheets). Reads plan folders and
 inputs; never imports the engine, the design, the validator or the workflows.
 """
 
@@ -24,16 +31,19 @@ import pandas as pd
 from planner.report.html import render_plan_html
 from planner.report.i18n import LANGS, Locale, check_lang
 from planner.report.model import PlanView, load_view, read_frontier
+from planner.report.tiles import Tiles
 from planner.report.xlsx import render_plan_xlsx
 
 REPORT_FILES = ("report.html", "report.xlsx")
 
 
-def plan_report_files(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame | None = None) -> dict[str, bytes]:
-    """``{"report.html": ..., "report.xlsx": ...}`` of a plan view."""
+def plan_report_files(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame | None = None,
+                      tiles: Tiles | None = None, sheets_href: str | None = None) -> dict[str, bytes]:
+    """``{"report.html": ..., "report.xlsx": ...}`` of a plan view (``tiles``: the base map, default
+    the scenario's; ``sheets_href``: where the route sheets are, relative to the report)."""
     check_lang(lang)
-    return {"report.html": render_plan_html(view, lang=lang, frontier=frontier).encode("utf-8"),
-            "report.xlsx": render_plan_xlsx(view, lang=lang, frontier=frontier)}
+    html = render_plan_html(view, lang=lang, frontier=frontier, tiles=tiles, sheets_href=sheets_href)
+    return {"report.html": html.encode("utf-8"), "report.xlsx": render_plan_xlsx(view, lang=lang, frontier=frontier)}
 
 
 def add_plan_reports(folder: Path, *, lang: str = "en", retailers: pd.DataFrame | None = None, loaded=None,
@@ -46,7 +56,8 @@ def add_plan_reports(folder: Path, *, lang: str = "en", retailers: pd.DataFrame 
     if view.baseline is not None:
         targets.append((folder / "baseline", view.baseline))
     for where, v in targets:
-        for name, data in plan_report_files(v, lang=lang).items():
+        href = "sheets/" if (where / "sheets").is_dir() else None  # the run makes the route sheets first
+        for name, data in plan_report_files(v, lang=lang, sheets_href=href).items():
             (where / name).write_bytes(data)
             written.append(where / name)
     return written
@@ -73,8 +84,12 @@ def reports_for_run(tmp: Path, *, ctx, lang: str, label: str, warn=None) -> list
         return []
 
 
-def write_report_folder(plan_dir: Path, out: Path, *, lang: str = "en", frontier: Path | None = None) -> Path:
-    """Re-make the reports of the plan in ``plan_dir`` into the new folder ``out`` (atomically)."""
+def write_report_folder(plan_dir: Path, out: Path, *, lang: str = "en", frontier: Path | None = None,
+                        tiles: Tiles | None = None) -> Path:
+    """Re-make the reports of the plan in ``plan_dir`` into the new folder ``out`` (atomically);
+    the managers link to the plan's route sheets (``plan_dir/sheets``) when it has them."""
+    import os
+
     from planner.errors import PlannerError
     from planner.plan.files import write_folder
 
@@ -85,8 +100,10 @@ def write_report_folder(plan_dir: Path, out: Path, *, lang: str = "en", frontier
         if fr is None:
             raise PlannerError(f"{frontier} is not a frontier.csv (needs key_frequency_compliance and travel_hours)")
     view = load_view(Path(plan_dir))
-    return write_folder(out, plan_report_files(view, lang=lang, frontier=fr))
+    sheets = Path(plan_dir).resolve() / "sheets"
+    href = Path(os.path.relpath(sheets, Path(out).resolve())).as_posix() if sheets.is_dir() else None
+    return write_folder(out, plan_report_files(view, lang=lang, frontier=fr, tiles=tiles, sheets_href=href))
 
 
 __all__ = ["add_plan_reports", "reports_for_run", "write_report_folder", "check_lang", "plan_report_files", "render_plan_html", "render_plan_xlsx",
-           "load_view", "PlanView", "Locale", "LANGS", "REPORT_FILES"]
+           "load_view", "PlanView", "Locale", "LANGS", "REPORT_FILES", "Tiles"]

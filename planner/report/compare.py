@@ -38,9 +38,11 @@ from planner.report.format import (
     validation_badge,
 )
 from planner.report.geo import encode_geometry
-from planner.report.html import JS_LABELS, page, version
+from planner.report.html import map_credits, page, version
 from planner.report.i18n import Locale
+from planner.report.mapdata import JS_LABELS
 from planner.report.model import PlanView, load_view, retailer_facts
+from planner.report.tiles import Tiles, tiles_of, with_tiles
 from planner.report.xlsx import Book, Col
 
 MOVES_SHOWN = 60
@@ -130,8 +132,10 @@ def _workload(cmp: Comparison) -> pd.DataFrame:
 
 # --- HTML ---------------------------------------------------------------------------------------
 
-def render_compare_html(cmp: Comparison, *, lang: str = "en") -> str:
+def render_compare_html(cmp: Comparison, *, lang: str = "en", tiles: Tiles | None = None) -> str:
+    """``compare.html``; ``tiles``: the base map (default: the reference plan's scenario's)."""
     loc = Locale(lang)
+    tiles = tiles or tiles_of(cmp.views[0].report)
     t = loc.t
     colors = manager_colors(cmp.managers)
     ref = cmp.labels[0]
@@ -171,8 +175,8 @@ def render_compare_html(cmp: Comparison, *, lang: str = "en") -> str:
              _workload_table(cmp, loc, colors),
              _moves_html(cmp, loc),
              _plans_table(cmp, loc),
-             f'<footer>{escape(t("generated_by", v=version()))} · {escape(t("map_credits"))}</footer>']
-    data = compare_map_data(cmp, loc, colors)
+             f'<footer>{escape(t("generated_by", v=version()))} · {escape(map_credits(loc, tiles))}</footer>']
+    data = with_tiles(compare_map_data(cmp, loc, colors), tiles)
     return page(loc=loc, title=f"{t('compare_title')}: {' / '.join(cmp.labels)}", body="".join(body), data=data,
                 charts_expected=len(charts))
 
@@ -417,8 +421,10 @@ def render_compare_xlsx(cmp: Comparison, *, lang: str = "en") -> bytes:
     return book.close()
 
 
-def write_comparison(plan_dirs: list[Path], out: Path, *, lang: str = "en", labels: list[str] | None = None) -> Path:
-    """Compare plan folders and write ``compare.html`` and ``compare.xlsx`` into the new folder ``out``."""
+def write_comparison(plan_dirs: list[Path], out: Path, *, lang: str = "en", labels: list[str] | None = None,
+                     tiles: Tiles | None = None) -> Path:
+    """Compare plan folders and write ``compare.html`` and ``compare.xlsx`` into the new folder ``out``
+    (``tiles``: the base map; default the reference plan's scenario's ``report.tiles``)."""
     from planner.plan.files import write_folder
 
     out = Path(out)
@@ -428,7 +434,7 @@ def write_comparison(plan_dirs: list[Path], out: Path, *, lang: str = "en", labe
         raise PlanExistsError(f"{out} already exists and is not empty; choose another --out folder")
     views = [load_view(Path(p), with_baseline=False) for p in plan_dirs]
     cmp = compare_views(views, labels)
-    files = {"compare.html": render_compare_html(cmp, lang=lang).encode("utf-8"),
+    files = {"compare.html": render_compare_html(cmp, lang=lang, tiles=tiles).encode("utf-8"),
              "compare.xlsx": render_compare_xlsx(cmp, lang=lang)}
     return write_folder(out, files)
 

@@ -38,16 +38,12 @@ from planner.report.format import (
     td_num,
     validation_badge,
 )
-from planner.report.geo import ROUTE_TOLERANCE_DEG, encode_coords, encode_geometry
 from planner.report.i18n import Locale
+from planner.report.mapdata import plan_map_data
 from planner.report.model import HEADLINE, KPI_ROWS, PlanView, retailer_facts
+from planner.report.tiles import Tiles, tiles_of, with_tiles
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-JS_LABELS = ["background", "background_offline", "layers", "territories", "retailers_layer", "routes_layer", "bases",
-             "not_planned_layer", "day", "all_days", "week_n", "managers_layer", "all", "none", "key_customer",
-             "other_customer", "base", "class", "manager", "visits_planned_of", "of_required", "visit_days",
-             "not_planned", "remote", "compare_with", "moved", "unchanged_retailers", "ref_territories",
-             "other_territories", "not_in_plan"]
 UNPLANNED_ROWS_SHOWN = 40
 
 
@@ -105,9 +101,15 @@ def page(*, loc: Locale, title: str, body: str, data: dict, charts_expected: int
 
 # --- the plan report ------------------------------------------------------------------------
 
-def render_plan_html(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame | None = None) -> str:
-    """The complete ``report.html`` of a plan (see the module docstring)."""
+def render_plan_html(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame | None = None,
+                     tiles: Tiles | None = None, sheets_href: str | None = None) -> str:
+    """The complete ``report.html`` of a plan (see the module docstring).
+
+    ``tiles``: the base map (default: the scenario's ``report.tiles``); ``sheets_href``: the
+    folder of the managers' route sheets relative to the page (their names link to them).
+    """
     loc = Locale(lang)
+    tiles = tiles or tiles_of(view.report)
     frontier = frontier if frontier is not None else view.frontier
     mt = view.managers_table()
     colors = manager_colors(list(view.plan.managers["manager_id"]))
@@ -124,13 +126,18 @@ def render_plan_html(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
             "".join(f'<div class="chart-box"><h3>{escape(t)}</h3>{c}</div>' for t, c in charts),
             "</div>",
             "" if (frontier is not None and len(frontier)) else f'<p class="hint">{escape(loc.t("frontier_none"))}</p>',
-            managers_html(view, loc, mt, colors),
+            managers_html(view, loc, mt, colors, sheets_href),
             unplanned_html(view, loc, facts),
             about_html(view, loc),
-            f'<footer>{escape(loc.t("generated_by", v=version()))} · {escape(loc.t("map_credits"))}</footer>']
-    data = plan_map_data(view, loc, mt, colors, facts)
+            f'<footer>{escape(loc.t("generated_by", v=version()))} · {escape(map_credits(loc, tiles))}</footer>']
+    data = with_tiles(plan_map_data(view, loc, mt, colors, facts), tiles)
     title = f"{view.scenario_name or view.label} – {loc.t('report_title')}"
     return page(loc=loc, title=title, body="".join(body), data=data, charts_expected=len(charts))
+
+
+def map_credits(loc: Locale, tiles: Tiles) -> str:
+    """The footer's map credits, with the attribution of the base map."""
+    return loc.t("map_credits") + (" " + loc.t("map_background", a=tiles.attribution) if tiles.attribution else "")
 
 
 def header(view: PlanView, loc: Locale) -> str:
@@ -307,7 +314,9 @@ def frontier_chart(view: PlanView, loc: Locale, fr: pd.DataFrame) -> str:
                         highlight=hl, highlight_label=loc.t("this_plan"), y_max=1.0)
 
 
-def managers_html(view: PlanView, loc: Locale, mt: pd.DataFrame, colors: dict) -> str:
+def managers_html(view: PlanView, loc: Locale, mt: pd.DataFrame, colors: dict, sheets_href: str | None = None) -> str:
+    """The per-manager table; with ``sheets_href`` each manager links to the route sheet."""
+    from planner.report.sheets.select import sheet_file
     has_base = "baseline_workload_hours" in mt and view.kind != "baseline"
     has_est = "estimated_workload_hours" in mt and mt["estimated_workload_hours"].notna().any()
     cols = [("manager", None), ("team", None), ("retailers", "n"), ("key_customers", "n"), ("visits", "n"),
@@ -323,6 +332,10 @@ def managers_html(view: PlanView, loc: Locale, mt: pd.DataFrame, colors: dict) -
         mid = str(r["manager_id"])
         sw = f'<span class="swatch" style="background:{colors.get(mid, "#555")}"></span> '
         name = escape(mid) + (f" ({escape(loc.t('vacant'))})" if r.get("vacant") else "")
+        if sheets_href is not None:
+            href = escape(sheets_href.rstrip("/") + "/" + sheet_file(mid, "html"))
+            name = f'<a class="sheet-link" href="{href}" title="{escape(loc.t("route_sheet"))}">{name}</a>'
+
         vis = r.get("visits")
         req = r.get("visits_required")
         est = r.get("estimated_workload_hours")
@@ -459,111 +472,5 @@ def classify_html(view: PlanView, loc: Locale) -> str:
     return f'<h3>{escape(loc.t("classify"))}</h3><ol class="rules">{items}</ol>'
 
 
-# --- map data ---------------------------------------------------------------------------------
-
-def _day_table(view: PlanView, loc: Locale) -> tuple[list[dict], list[str], list[int]]:
-    days = view.manifest.get("days", [])
-    if not days:
-        idx = sorted(set(int(d) for d in view.plan.visits["day_index"])) if len(view.plan.visits) else []
-        dates = view.plan.visits.drop_duplicates("day_index").set_index("day_index")["date"] if len(view.plan.visits) else {}
-        days = [{"day_index": i, "date": dates.get(i, ""), "working": True} for i in idx]
-    n = max([int(d["day_index"]) for d in days] + [-1]) + 1
-    labels, week = [""] * n, [0] * n
-    start = days[0]["date"] if days and days[0].get("date") else None
-    import datetime as dt
-
-    out = []
-    for d in days:
-        i = int(d["day_index"])
-        labels[i] = loc.date(d["date"], year=False) if d.get("date") else str(i)
-        if start and d.get("date"):
-            week[i] = (dt.date.fromisoformat(d["date"]) - dt.date.fromisoformat(start)).days // 7 + 1
-        else:
-            week[i] = i // 7 + 1
-        if d.get("working", True):
-            out.append({"i": i, "label": labels[i], "w": week[i]})
-    return out, labels, week
-
-
-def _enc_xy(v) -> int | None:
-    return int(round(float(v) * 1e5)) if is_num(v) else None
-
-
-def plan_map_data(view: PlanView, loc: Locale, mt: pd.DataFrame, colors: dict, facts: pd.DataFrame) -> dict:
-    mg = view.plan.managers
-    ids = list(mg["manager_id"])
-    idx = {m: k for k, m in enumerate(ids)}
-    mtab = mt.set_index("manager_id") if len(mt) else pd.DataFrame()
-    days, day_labels, day_week = _day_table(view, loc)
-    managers = []
-    for _, r in mg.iterrows():
-        mid = str(r["manager_id"])
-        vacant = str(r["vacant"]).lower() == "true"
-        info = [f"<b>{escape(mid)}</b> {escape(str(r['team']))}" + (f" ({escape(loc.t('vacant'))})" if vacant else "")]
-        if mid in mtab.index:
-            k = mtab.loc[mid]
-            info.append(f"{escape(loc.t('retailers'))}: {loc.int(k.get('retailers'))} · {escape(loc.t('key_customers'))}: "
-                        f"{loc.int(k.get('key_customers'))}")
-            info.append(f"{escape(loc.t('visits'))}: {loc.int(k.get('visits'))} · {escape(loc.t('workload_h'))}: "
-                        f"{loc.num(k.get('workload_hours'))}")
-            info.append(f"{escape(loc.t('travel_share'))}: {loc.pct(k.get('travel_share'))}")
-        managers.append({"id": mid, "team": str(r["team"]), "lon": _round(r["lon_wgs84"]), "lat": _round(r["lat_wgs84"]),
-                         "color": colors.get(mid, "#555"), "label": mid + (f" · {r['team']}" if r["team"] else ""),
-                         "info": "<br>".join(info)})
-    territories = []
-    for f in view.plan.territories:
-        p = f.get("properties", {})
-        m = idx.get(str(p.get("manager_id")))
-        if m is None:
-            continue
-        wl = mtab.loc[ids[m]].get("workload_hours") if ids[m] in mtab.index else None
-        info = (f"<b>{escape(ids[m])}</b> {escape(str(p.get('team', '')))}<br>{escape(loc.t('retailers'))}: "
-                f"{loc.int(p.get('retailers'))}<br>{escape(loc.t('workload_h'))}: {loc.num(wl)}")
-        territories.append({"m": m, "g": encode_geometry(f.get("geometry"), 1e-5), "info": info})
-    routes = []
-    for f in sorted(view.plan.routes, key=lambda f: (idx.get(str(f["properties"].get("manager_id")), -1),
-                                                     int(f["properties"].get("day_index", 0)))):
-        p = f["properties"]
-        m = idx.get(str(p.get("manager_id")))
-        if m is None:
-            continue
-        d = int(p.get("day_index", 0))
-        label = day_labels[d] if d < len(day_labels) else str(d)
-        info = (f"<b>{escape(ids[m])}</b> · {escape(label)}<br>{loc.int(p.get('n_visits'))} {escape(loc.t('visits_word'))} · "
-                f"{escape(loc.t('travel_word'))} {loc.num((p.get('travel_s') or 0) / 60, 0)} {escape(loc.t('min'))} · "
-                f"{escape(loc.t('service_word'))} {loc.num((p.get('service_s') or 0) / 3600)} {escape(loc.t('h'))}"
-                + (f" · {escape(loc.t('waiting_word'))} {loc.num((p.get('wait_s') or 0) / 60, 0)} {escape(loc.t('min'))}"
-                   if p.get("wait_s") else "")
-                + f"<br>{escape(loc.t('start_end'))}: {escape(str(p.get('start', ''))[:5])} – {escape(str(p.get('end', ''))[:5])}")
-        coords = f.get("geometry", {}).get("coordinates", [])
-        routes.append({"m": m, "d": d, "c": encode_coords(coords, ROUTE_TOLERANCE_DEG), "info": info})
-    R = facts
-    retailers = {
-        "id": R["retailer_id"].astype(str).tolist(),
-        "name": R["name"].astype(str).tolist(),
-        "cls": R["class"].astype(str).tolist(),
-        "key": R["key"].astype(int).tolist(),
-        "m": [idx.get(m, -1) for m in R["manager_id"]],
-        "x": [_enc_xy(v) for v in R["lon"]],
-        "y": [_enc_xy(v) for v in R["lat"]],
-        "v": R["visits"].astype(int).tolist(),
-        "req": [int(x) if is_num(x) else None for x in R["required"]],
-        "days": R["visit_days"].tolist(),
-        "up": R["unplanned"].astype(int).tolist(),
-        "ur": [loc.join(loc.reason(x) for x in rs) for rs in R["unplanned_reasons"]],
-        "remote": [0 if r else 1 for r in R["routed"]],
-    }
-    used_days = sorted({r["d"] for r in routes})
-    labels = loc.labels(JS_LABELS)
-    return {"kind": "plan", "labels": labels, "managers": managers, "territories": territories, "routes": routes,
-            "retailers": retailers, "days": days, "dayLabels": day_labels, "dayWeek": day_week,
-            "defaultDay": used_days[0] if used_days else None,
-            "classes": {c: i.get("label", "") for c, i in view.classes.items()}}
-
-
-def _round(x, digits: int = 6):
-    return round(float(x), digits) if is_num(x) else None
-
-
-__all__ = ["render_plan_html", "page", "manager_colors", "fmt_value", "fmt_delta", "direction", "kpi_keys",
+__all__ = ["render_plan_html", "page", "map_credits", "manager_colors", "fmt_value", "fmt_delta", "direction", "kpi_keys",
            "kpi_value", "is_num", "td_num", "validation_badge", "method_text", "asset", "version"]

@@ -64,6 +64,8 @@ class PlanView:
     notes: list[str] = field(default_factory=list)  # i18n keys of notes on data provenance
     crs: str = "wgs84"  # the input CRS (coordinates as given: lon_input, lat_input)
     classify: list[dict] = field(default_factory=list)  # the scenario's classify rules: {class, tests}
+    report: object | None = None  # the scenario's report section (base map, navigation app), if known
+    nav_app: str = "osm"  # the route sheets' navigation app (the scenario's, else by the input CRS)
 
     @property
     def kpis(self) -> dict:
@@ -257,6 +259,8 @@ def view_from_plan(plan: Plan, *, label: str, scenario=None, retailers: pd.DataF
         v.weeks = scenario.calendar.weeks
         v.crs = scenario.inputs.crs
         v.classify = [{"class": r.klass, "tests": r.tests} for r in (scenario.classify or [])]
+        v.report = scenario.report
+        v.nav_app = scenario.nav_app
     else:
         v.scenario_name = plan.manifest.get("scenario", {}).get("name", "")
         classes = sorted(set(plan.unplanned["class"])) if len(plan.unplanned) else []

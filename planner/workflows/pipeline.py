@@ -8,8 +8,9 @@
    comparison of headline KPIs;
 4. :func:`commit` writes the plan folder atomically, validates the written folder from disk
    exactly as ``planner verify`` does (the independent validator re-reads the scenario and the
-   inputs named in the manifest), adds the reports, renames it into place and seals it when it
-   is in the plan store.
+   inputs named in the manifest), adds the managers' route sheets (``sheets/``, not for the
+   baseline: managers work from the plan) and the reports, renames it into place and seals it
+   when it is in the plan store.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from planner.plan.model import Plan, write_manifest, write_plan
 from planner.plan.register import Snapshot, record_snapshot
 from planner.plan.store import in_store, new_plan_folder, seal, store_of
 from planner.report import reports_for_run
+from planner.report.sheets import sheets_for_run
 from planner.validate import ValidationReport, validate_folder
 
 
@@ -126,6 +128,7 @@ def commit(ctx: Context, plan: Plan, folder: Path, *, lang: str, progress: Progr
         rep = validate_folder(tmp, label=str(final))
         found["report"] = rep
         rep.write(tmp)
+        sheets_for_run(tmp, ctx=ctx, lang=lang, label=final.name, warn=progress.warn)  # before the reports link to them
         reports_for_run(tmp, ctx=ctx, lang=lang, label=final.name, warn=progress.warn)
         record_inputs(ctx, plan, final, job=job)  # last: a snapshot only for a plan that is complete
         write_manifest(plan, tmp)

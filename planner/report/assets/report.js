@@ -34,15 +34,30 @@
     return L.divIcon({ className: "base-marker", html: html, iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10] });
   }
 
-  function tileLayer(map, T, note) {
-    var layer = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19, attribution: "&copy; OpenStreetMap contributors", crossOrigin: false
+  // the base map of D.tiles (planner/report/tiles.py): its URL templates drawn as one group; the
+  // page's data is already in the tiles' datum (GCJ-02 for AMap). null when there is none.
+  function tileLayer(D, T, note) {
+    var spec = D.tiles || { urls: ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"], subdomains: "", maxZoom: 19,
+      attribution: "\u00a9 OpenStreetMap contributors" };
+    if (!spec.urls || !spec.urls.length) return null;
+    var failed = false, group = L.layerGroup();
+    spec.urls.forEach(function (url, k) {
+      var opts = { maxZoom: spec.maxZoom || 19, crossOrigin: false };
+      if (spec.subdomains) opts.subdomains = spec.subdomains;
+      if (k === 0 && spec.attribution) opts.attribution = esc(spec.attribution);
+      var layer = L.tileLayer(url, opts);
+      layer.on("tileerror", function () {
+        if (!failed) { failed = true; note.textContent = T.background_offline; note.style.display = "block"; }
+      });
+      group.addLayer(layer);
     });
-    var failed = false;
-    layer.on("tileerror", function () {
-      if (!failed) { failed = true; note.textContent = T.background_offline; note.style.display = "block"; }
-    });
-    return layer;
+    return group;
+  }
+  function backgroundSwitch(map, body, T, tiles) {
+    if (!tiles) return;
+    var online = navigator.onLine !== false && !/[?&#]offline\b/.test(location.href);
+    checkbox(body, T.background, online, function (v) { if (v) tiles.addTo(map); else map.removeLayer(tiles); });
+    if (online) tiles.addTo(map);
   }
 
   function panel(title) {
@@ -103,7 +118,7 @@
     var map = L.map(host, { preferCanvas: true, zoomSnap: 0.25, attributionControl: true });
     var canvas = L.canvas({ padding: 0.3 });
     var note = document.getElementById("map-note");
-    var tiles = tileLayer(map, T, note);
+    var tiles = tileLayer(D, T, note);
     var bounds = [];
     var nM = D.managers.length;
     var mgrOn = D.managers.map(function () { return true; });
@@ -183,9 +198,7 @@
     checkbox(body, T.routes_layer, true, function (v) { layerOn.routes = v; refresh(); });
     checkbox(body, T.bases, true, function (v) { layerOn.bases = v; refresh(); });
     checkbox(body, T.not_planned_layer, true, function (v) { layerOn.up = v; refresh(); });
-    var online = navigator.onLine !== false && !/[?&#]offline\b/.test(location.href);
-    checkbox(body, T.background, online, function (v) { if (v) tiles.addTo(map); else map.removeLayer(tiles); });
-    if (online) tiles.addTo(map);
+    backgroundSwitch(map, body, T, tiles);
     var dayRow = el("div", { "class": "panel-row" });
     dayRow.appendChild(el("span", null, T.day + " "));
     var sel = el("select", { id: "day-select" });
@@ -237,7 +250,7 @@
     var map = L.map(host, { preferCanvas: true, zoomSnap: 0.25 });
     var canvas = L.canvas({ padding: 0.3 });
     var note = document.getElementById("map-note");
-    var tiles = tileLayer(map, T, note);
+    var tiles = tileLayer(D, T, note);
     var R = D.retailers, P = D.plans, ref = 0, other = P.length > 1 ? 1 : 0;
     var layers = { refTerr: L.layerGroup(), terr: L.layerGroup(), moved: L.layerGroup(), same: L.layerGroup(), bases: L.layerGroup() };
     var on = { refTerr: true, terr: true, moved: true, same: true, bases: true };
@@ -328,9 +341,7 @@
     checkbox(body, T.ref_territories, true, function (v) { on.refTerr = v; refresh(); });
     checkbox(body, T.other_territories, true, function (v) { on.terr = v; refresh(); });
     checkbox(body, T.bases, true, function (v) { on.bases = v; refresh(); });
-    var online = navigator.onLine !== false && !/[?&#]offline\b/.test(location.href);
-    checkbox(body, T.background, online, function (v) { if (v) tiles.addTo(map); else map.removeLayer(tiles); });
-    if (online) tiles.addTo(map);
+    backgroundSwitch(map, body, T, tiles);
     var lg = el("div", { "class": "mgr-list" });
     D.managers.forEach(function (m) {
       var row = el("div", { "class": "chk" }); var s = el("span", { "class": "swatch" }); s.style.background = m.color;
