@@ -49,11 +49,18 @@ def target_folder(loaded: LoadedScenario, seed: int, out: Path | None, *, kind: 
     return folder
 
 
-def build_plan(ctx: Context, terr: Territories, *, kind: str, **schedule_kw) -> Plan:
+def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None = None, **schedule_kw) -> Plan:
     """Calendars of ``terr`` (keyword arguments go to
-    :func:`planner.design.calendars.schedule_territories`), then the plan tables, KPIs and manifest."""
+    :func:`planner.design.calendars.schedule_territories`), then the plan tables, KPIs and manifest.
+
+    ``kept`` (slot -> (retailer indices, calendar)) are calendars taken as they are instead of being
+    solved again: an edited plan keeps the calendars of the territories its edits left unchanged
+    (see :func:`planner.plan.assemble.kept_calendars`); the rest of the plan is built as usual.
+    """
     t = time.perf_counter()
-    cals, sdesc = schedule_territories(ctx, terr, label=kind, **schedule_kw)
+    cals, sdesc = schedule_territories(ctx, terr, label=kind, kept=kept, **schedule_kw)
+    if kept:
+        sdesc += f"; {len(kept)} of {len(terr.slots)} calendars kept from the parent plan"
     t_sched = time.perf_counter() - t
     methods = {"territories": terr.method, "schedule": sdesc}
     plan = assemble_plan(ctx, terr, cals, methods=methods)
@@ -73,12 +80,14 @@ def administrative_baseline(ctx: Context) -> Territories:
     return admin
 
 
-def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = False) -> Plan:
+def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = False,
+                 kept: dict | None = None) -> Plan:
     """The administrative baseline of ``plan`` (scheduled with the same calendar method, so the
     comparison isolates the territories) as its ``baseline/`` sub-plan, and the comparison of
     headline KPIs in ``kpis.json``. With ``same`` the plan is the baseline itself (administrative
-    territories): no sub-plan is written."""
-    baseline = plan if same else build_plan(ctx, admin, kind="baseline")
+    territories): no sub-plan is written. ``kept`` calendars of the baseline are taken as they are
+    (see :func:`build_plan`)."""
+    baseline = plan if same else build_plan(ctx, admin, kind="baseline", kept=kept)
     if not same:
         baseline.manifest["kind"] = "baseline"
         plan.sub_plans["baseline"] = baseline
