@@ -142,11 +142,13 @@ def route_coords(ctx: Context, path: list[int], lonlat: np.ndarray, slot: Slot) 
     return out
 
 
-def territory_features(ctx: Context, terr: Territories) -> list[dict]:
-    """Territory polygons: Voronoi cells of the retailers, clipped to the study area, dissolved."""
+def territory_cells(ctx: Context):
+    """Voronoi cells of the retailers' distinct points, clipped to the study area, and the cell of
+    each retailer; computed once per context (``ctx.cache``)."""
     import shapely
-    from shapely.geometry import mapping
 
+    if "territory_cells" in ctx.cache:
+        return ctx.cache["territory_cells"]
     r = ctx.ds.retailers
     xy = r[["x", "y"]].to_numpy()
     uniq, inv = np.unique(np.round(xy, 1), axis=0, return_inverse=True)
@@ -164,10 +166,23 @@ def territory_features(ctx: Context, terr: Territories) -> list[dict]:
         cells = shapely.intersection(cells, hull)
     else:
         cells = shapely.buffer(pts, 250.0)
-    owner_u = np.full(len(uniq), -1)
+    ctx.cache["territory_cells"] = (cells, inv)
+    return cells, inv
+
+
+def territory_features(ctx: Context, terr: Territories, *, only=None) -> list[dict]:
+    """Territory polygons: Voronoi cells of the retailers, clipped to the study area, dissolved
+    (``only``: the features of these slots only)."""
+    import shapely
+    from shapely.geometry import mapping
+
+    cells, inv = territory_cells(ctx)
+    owner_u = np.full(len(cells), -1)
     owner_u[inv] = terr.owner  # co-located retailers: the last one wins the cell
     feats = []
     for k, s in enumerate(terr.slots):
+        if only is not None and k not in only:
+            continue
         mine = np.flatnonzero(owner_u == k)
         geom = shapely.union_all(cells[mine]) if len(mine) else shapely.Polygon()
         if geom.is_empty:
