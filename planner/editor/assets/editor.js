@@ -193,6 +193,8 @@
     layer.redraw(); flagStatus();
   }
   E.select = function (ids, add) { select(ids.map(function (x) { return D.byId[x]; }).filter(function (i) { return i !== undefined; }), add); };
+  E.ownerOf = function (id) { var i = D.byId[id]; return i === undefined ? null : managers[D.owner[i]].manager_id; };
+  E.managerIds = function () { return managers.map(function (m) { return m.manager_id; }); };
   E.selectedIds = function () { return Array.from(E.selected).map(function (i) { return D.ids[i]; }); };
   $("clear-selection").addEventListener("click", function () { E.selected.clear(); select([], false); });
   function nearest(x, y, within) {
@@ -290,7 +292,7 @@
     $("managers").innerHTML = "<tr><th>Manager</th><th title='estimated workload, hours per cycle'>Workload h</th>" +
       "<th title='deviation from the mean; tolerance ±" + (tol === null ? "–" : (100 * tol).toFixed(0)) + " %'>vs mean</th>" +
       "<th title='change made by the last edit'>Change</th><th>Retailers</th><th>Key</th><th>Visits</th>" +
-      "<th title='workload-weighted mean travel from the base'>Compact. min</th><th title='95th percentile travel from the base'>Radius p95</th><th>Parts</th></tr>" +
+      "<th title='workload-weighted mean travel from the base'>Compact.</th><th title='95th percentile travel from the base'>Radius p95</th><th>Parts</th></tr>" +
       f.managers.map(function (m, k) {
         var ch = m.change || {}, dev = m.deviation;
         var cls = m.within_tolerance === false ? "bad" : m.within_tolerance ? "good" : "";
@@ -366,13 +368,16 @@
     layer.redraw(); refreshTerritories(); refreshRoute();
   }
   function send(body, optimistic) {
-    var undo = null;
+    var undo = null, t0 = performance.now();
     if (optimistic && optimistic.length) {
       undo = optimistic.map(function (mv) { return [mv[0], D.owner[mv[0]]]; });
       optimistic.forEach(function (mv) { D.owner[mv[0]] = mv[2]; });
       layer.redraw(); estimate(optimistic);
+      E.estimateMs = performance.now() - t0; statusEl.dataset.estimateMs = E.estimateMs.toFixed(1);
+      statusEl.dataset.estimates = String((Number(statusEl.dataset.estimates) || 0) + 1);
     }
     return api("POST", "api/edits", body).then(function (res) {
+      E.roundTripMs = performance.now() - t0; statusEl.dataset.roundTripMs = E.roundTripMs.toFixed(1);
       applyResult(res); say(body.op + " done", "ok"); return res;
     }).catch(function (err) {
       if (undo) { undo.forEach(function (u) { D.owner[u[0]] = u[1]; }); layer.redraw(); if (last) showFigures(last, false); }
