@@ -109,8 +109,8 @@ class Figures:
         self.owner = owner.copy()
         self.lock = lock.copy()
         M = len(slots)
-        self.bt = np.array([d.row(s)[i] for i, s in ((i, slots[int(k)]) for i, k in enumerate(owner))], dtype=float) \
-            if len(owner) else np.zeros(0)
+        rows = np.vstack([d.row(s) for s in slots]) if slots else np.zeros((0, len(owner)))
+        self.bt = rows[owner, np.arange(len(owner))] if len(owner) else np.zeros(0)
         self.sum = {k: np.zeros(M) for k in SUMS}
         self.derived = {k: np.zeros(M) for k in ("stem", "rmax", "rp95", "parts", "beyond")}
         self.add_retailers(np.arange(len(owner)), owner, +1)
