@@ -312,3 +312,21 @@ def test_cli_edit_reports_a_missing_plan(tmp_path):
 
     res = CliRunner().invoke(app, ["edit", str(tmp_path / "nope"), "--no-browser"])
     assert res.exit_code == 2 and "not a plan folder" in res.output
+
+
+def test_save_after_swap_and_vacant_is_valid(client, opened):
+    from planner.plan.model import read_plan
+    from planner.validate import validate_folder
+
+    _, store, _ = opened
+    free = [m for m in ("M001", "M002", "M003", "M004") if m not in LOCKS.values()]
+    assert client.post("/api/edits", json={"op": "swap", "managers": free}).status_code == 200
+    assert client.post("/api/edits", json={"op": "vacant", "manager": free[0]}).status_code == 200
+    out = client.post("/api/save").json()
+    new = Path(out["plan_dir"])
+    assert out["valid"] and validate_folder(new).ok, out["summary"]
+    child = read_plan(new)
+    vac = child.managers[child.managers["manager_id"] == f"VACANT-{free[0]}"]
+    assert len(vac) == 1 and str(vac["vacant"].iloc[0]) == "True"
+    assert (child.assignments["manager_id"] == free[0]).sum() == 0
+    assert set(out["replanned"]) == {free[0], free[1], f"VACANT-{free[0]}"}

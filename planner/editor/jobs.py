@@ -176,6 +176,9 @@ class Jobs:
                     out = self.session.push(entry)
                     job.status = "done"
                     job.message = f"{info['moved']} retailers moved ({100 * info['moved_share']:.1f} %)"
+                    broken = [v for lv in info["levels"] for v in lv.get("violations", [])]
+                    if broken:
+                        job.message += f"; the solver could not meet every rule ({len(broken)}: {broken[0]})"
                     job.result = {"info": info, "edit": out}
         except PlannerError as e:
             job.status, job.message = "failed", str(e)

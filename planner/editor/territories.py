@@ -17,6 +17,8 @@ def territory_outlines(session: Session) -> dict:
     """``GET /api/territories``: a GeoJSON FeatureCollection, one feature per owner with retailers."""
     version, slots, owner, _lock, _edited, _ = session.snapshot()
     cache: dict = session.src.ctx.cache.setdefault("editor_outlines", {})
+    if len(cache) > 8 * len(slots) + 64:  # outlines of many past states: start again
+        cache.clear()
     keys, todo = {}, set()
     for k, s in enumerate(slots):
         members = np.flatnonzero(owner == k)
