@@ -10,6 +10,7 @@ from editor_fixtures import make_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner.design.territories import Territories, estimated_workload
 from planner.editor.figures import Figures
 from planner.editor.jobs import reoptimise
 from planner.editor.session import Session
@@ -127,6 +128,10 @@ def test_undo_redo_and_figures(session, data):
         figures_close(current(s), fig_after)
         figures_close(current(s), scratch(s))  # incremental == from scratch
     figures_close(current(s), scratch(s))
+    # and equal the territory design's own estimate of the resulting assignment
+    est = estimated_workload(s.src.ctx, Territories(list(s.state.slots), s.state.owner.copy(), "edited"))
+    for m in current(s)["managers"]:
+        assert m["workload_hours"] == pytest.approx(est[m["manager_id"]], rel=1e-9, abs=1e-9)
     while s.log.can_undo:
         s.undo()
     assert same(snapshot(s), start)
