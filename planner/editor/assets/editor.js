@@ -82,7 +82,7 @@
       $("plan-id").textContent = p.plan.id; $("scenario").textContent = p.plan.scenario;
       document.title = "planner edit: " + p.plan.id;
       projectAll();
-      if (!E.fitted) { map.fitBounds(bounds(), { padding: [20, 20] }); E.fitted = true; }
+      if (!E.fitted) { map.fitBounds(bounds(), { padding: [20, 20] }); E.fitted = true; E.fitZoom = map.getZoom(); showBlockMode(); }
       applyStatus(p); showFigures(p.figures, false);
       if (p.recovered) {
         $("banner-text").textContent = p.recovered.edits + " unsaved edits from " + (p.recovered.time || "an earlier session") +
@@ -167,11 +167,13 @@
   }
 
   // ---- selection ---------------------------------------------------------------------------
-  var AUTO_BLOCK_ZOOM = 14;
+  // auto: whole blocks when zoomed out beyond the overview of the plan (and at the overview of a
+  // large plan, where single retailers are too small to aim at)
   function blockMode() {
     var v = $("block").value;
     if (v !== "auto") return v;
-    if (map.getZoom() >= AUTO_BLOCK_ZOOM) return "retailer";
+    var overview = E.fitZoom === undefined ? map.getZoom() : E.fitZoom;
+    if (map.getZoom() >= overview + (D.n > 5000 ? 1 : 0)) return "retailer";
     return D.hasMarket ? "market" : D.hasDistrict ? "district" : "retailer";
   }
   function showBlockMode() { $("block-now").textContent = $("block").value === "auto" ? "(" + blockMode() + ")" : ""; }
@@ -433,7 +435,7 @@
           $("progress").value = j.progress; $("job-text").textContent = j.message || j.status;
           if (j.status === "running" || j.status === "queued") return setTimeout(poll, 300);
           busy(false); $("progress").hidden = true;
-          if (j.status === "done" && j.result && j.result.edit) { say("re-optimised: " + j.message, "ok"); return load(); }
+          if (j.status === "done" && j.result && j.result.edit) { applyResult(j.result.edit); say("re-optimised: " + j.message, "ok"); return; }
           say(j.message, j.status === "done" ? "ok" : "error");
         }).catch(function (err) { busy(false); say(err.message, "error"); });
       })();
