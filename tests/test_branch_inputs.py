@@ -98,7 +98,7 @@ def test_branch_plan_end_to_end_round_trips_ids_and_coordinates(branch, tmp_path
     v = pd.read_csv(out / "visits.csv", dtype=str, keep_default_na=False)
     np.testing.assert_allclose(v["lon"].astype(float), src.loc[v["retailer_id"], "经度"].astype(float), atol=1e-6)
     m = pd.read_csv(out / "managers.csv", dtype=str, keep_default_na=False)
-    wb_m = pd.read_excel(branch.parent / "客户.xlsx", sheet_name="客户经理", dtype=str)
+    wb_m = pd.read_excel(branch.parent / "客户.xlsx", sheet_name="客户经理", dtype=str, engine="openpyxl")
     np.testing.assert_allclose(m["lon"].astype(float), wb_m["经度"].astype(float), atol=1e-6)
     rules = {int(k) for k in a["class_rule"]}
     assert rules <= {1, 2, 3, 4, 5}

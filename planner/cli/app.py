@@ -1,5 +1,5 @@
 """The ``planner`` commands: check, run, verify, frontier, rezone, batch, compare, report,
-sheets, history, generate.
+sheets, edit, history, generate.
 
 A user error prints a clear message and exits with code 2 (input problems) or 1 (an invalid
 plan); it never prints a traceback. ``PLANNER_DEBUG=1`` shows tracebacks for bug reports.
@@ -350,6 +350,25 @@ def sheets(plan_dir: Annotated[Path, typer.Argument(help="plan folder")],
         n = len(list(folder.glob("*.html")))
         out.print(f"wrote {n} route sheets (.html and .xlsx), visits.jsonl and visits_by_day.csv to {folder} "
                   f"in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
+
+
+@app.command()
+def edit(plan_dir: Annotated[Path, typer.Argument(help="plan folder to edit (it is never changed)")],
+         port: Annotated[int, typer.Option(help="port of the local editor")] = 8765,
+         host: Annotated[str, typer.Option(help="address to listen on; other than loopback needs the printed token")] = "127.0.0.1",
+         no_browser: Annotated[bool, typer.Option("--no-browser", help="do not open the browser")] = False,
+         store: Annotated[Path | None, typer.Option("--store", help="where saved plans go (default: the scenario's "
+                                                    "output.folder)")] = None,
+         user: Annotated[str | None, typer.Option("--user", help="name recorded with each edit (default: login name)")] = None,
+         lang: Annotated[str, typer.Option("--lang", help="language of the saved plans' reports: en or zh")] = "en") -> None:
+    """Edit a plan in the browser: move, lock, swap, re-optimise around the edits, save a new plan."""
+    from planner.editor.server import serve
+    from planner.report import check_lang
+
+    with _user_errors():
+        check_lang(lang)
+        serve(plan_dir, host=host, port=port, open_browser=not no_browser, store=store, user=user, lang=lang,
+              progress=RichProgress(), say=lambda m: out.print(m, markup=False, soft_wrap=True))
 
 
 @app.command()

@@ -77,12 +77,16 @@ def order_weekday_share(ctx: Context) -> tuple[int, int]:
 def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: float | None = None,
                          required_override: dict[str, int] | None = None,
                          previous_weekday: dict[str, int] | None = None, move_penalty: float = 0.0,
-                         method: str | None = None, order_weekdays: bool = False
+                         method: str | None = None, order_weekdays: bool = False,
+                         kept: dict[int, tuple[np.ndarray, ScheduleResult]] | None = None,
                          ) -> tuple[dict[int, tuple[np.ndarray, ScheduleResult]], str]:
     """Build each territory's calendar; returns {slot: (retailer indices, result)} and the method.
 
     ``order_weekdays``: visit each retailer on its order weekday (today's practice, for the
-    administrative baseline; see :func:`weekday_patterns`)."""
+    administrative baseline; see :func:`weekday_patterns`). ``kept`` holds calendars that are not
+    solved again (e.g. the unchanged territories of an edited plan, rebuilt from the parent plan's
+    tables by :func:`planner.plan.assemble.kept_calendars`): they are returned as given.
+    """
     sc = ctx.loaded.scenario
     method = method or sc.schedule.method
     routed = is_routed(ctx.loaded, ctx.ds.retailers["class"].to_numpy())
@@ -100,6 +104,10 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
     rid = ctx.ds.retailers["retailer_id"].to_numpy()
     with ctx.progress.task(f"Scheduling visits ({label})", total=len(terr.slots)) as adv:
         for k, s in enumerate(terr.slots):
+            if kept is not None and k in kept:
+                out[k] = kept[k]
+                adv()
+                continue
             units = np.flatnonzero((terr.owner == k) & routed)
             prev = None
             if previous_weekday is not None:

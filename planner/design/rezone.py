@@ -186,19 +186,21 @@ def map_previous(ctx: Context, prev: PreviousPlan, *, key_weight: float = 1.0) -
 
 
 
-def rezone_territories(ctx: Context, setup: RezoneSetup, *, max_moved: float | None) -> Territories:
+def rezone_territories(ctx: Context, setup: RezoneSetup, *, max_moved: float | None,
+                       locked: dict[str, str] | None = None) -> Territories:
     """Rebalanced territories from the previous plan, at most ``max_moved`` (budget share) moved.
 
     The solver measures moves against ``setup.initial``, weighted by ``setup.solver_weights``
     (0 for new retailers and those of managers who left); the budget share is rescaled so that it
-    is a share of the continuing retailers' weight (forced moves and new retailers are free)."""
+    is a share of the continuing retailers' weight (forced moves and new retailers are free).
+    ``locked`` replaces the scenario's locks (see :func:`market_territories`)."""
     solver_budget = None
     if max_moved is not None and max_moved < 1.0:
         solver_budget = min(1.0, max(0.0, float(max_moved)) * setup.solver_max_moved_scale)
     has_ref = setup.initial >= 0
     initial = setup.initial if has_ref.any() else None
     terr = market_territories(ctx, slots=list(setup.slots), initial=initial, max_moved=solver_budget,
-                                     move_weights=setup.solver_weights)
+                              move_weights=setup.solver_weights, locked=locked)
     terr.method = terr.method.replace("market territories", "re-zoned territories", 1) + \
         (f", disruption budget {100 * max_moved:g} %" if solver_budget is not None else ", no disruption budget")
     return terr

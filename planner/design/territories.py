@@ -110,13 +110,16 @@ def territory_count(ctx: Context) -> int:
 
 
 def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial: np.ndarray | None = None,
-                       max_moved: float | None = None, move_weights: np.ndarray | None = None) -> Territories:
+                       max_moved: float | None = None, move_weights: np.ndarray | None = None,
+                       locked: dict[str, str] | None = None) -> Territories:
     """Balanced, compact, contiguous territories from :mod:`solvers.territory`.
 
     With ``initial`` (slot index per retailer, -1 for a new retailer) the previous plan is the
     warm start and, with ``max_moved``, the reference of the disruption budget (weighted share of
     retailers allowed to change territory, weights ``move_weights``); the budget is global, so
     re-zoning works on one level (territories of all teams at once) with the bases as centres.
+    ``locked`` (retailer id -> owner id, a manager or a vacant position of ``slots``) replaces the
+    scenario's locks (``ctx.ds.locked``): the editor passes the planner's locks and edits too.
     """
     sc = ctx.loaded.scenario
     tc = sc.territories
@@ -136,7 +139,8 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
     elif tc.keep_districts_whole and (r["district"] != "").any():
         groups = pd.factorize(r["district"].where(r["district"] != "", None))[0]
     max_radius = tc.max_radius_min * 60.0 if tc.max_radius_min else None
-    locked_mgr = {rid: mid for rid, mid in ctx.ds.locked.items()}
+    locked_mgr = dict(ctx.ds.locked if locked is None else locked)
+    slot_of = {s.manager_id: i for i, s in enumerate(slots)}
     rid_index = {rid: i for i, rid in enumerate(r["retailer_id"])}
     penalty = tc.market_penalty_h * 3600.0 * float(np.mean(ctx.work.total_s)) if groups is not None else 0.0
     details: dict = {"levels": []}
@@ -193,7 +197,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
             heads = np.bincount(team_of, minlength=len(teams)).astype(float)
             locked = np.full(R, -1, dtype=np.int64)
             for rid, mid in locked_mgr.items():
-                sk = next(i for i, s in enumerate(slots) if s.manager_id == mid)
+                sk = slot_of[mid]
                 locked[rid_index[rid]] = team_of[sk]
             # tolerances split between the levels so that every territory ends within the scenario's
             # tolerance of the global mean: (1 + 0.3 t)(1 + 0.7 t) - 1 ~ t
@@ -216,7 +220,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
                 lk = np.full(len(units), -1, dtype=np.int64)
                 pos = {int(u): j for j, u in enumerate(units)}
                 for rid, mid in locked_mgr.items():
-                    sk = next(i for i, s in enumerate(slots) if s.manager_id == mid)
+                    sk = slot_of[mid]
                     if sk in members and rid_index[rid] in pos:
                         lk[pos[rid_index[rid]]] = members.index(sk)
                 res = solve_level(units, len(members), [slots[i].base_loc for i in members], None, lk,
@@ -227,7 +231,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
             locked = np.full(R, -1, dtype=np.int64)
             if use_bases or initial is not None:  # re-zoning: territory j is slot j (warm start)
                 for rid, mid in locked_mgr.items():
-                    locked[rid_index[rid]] = next(i for i, s in enumerate(slots) if s.manager_id == mid)
+                    locked[rid_index[rid]] = slot_of[mid]
             elif locked_mgr:
                 ctx.progress.warn("locked retailers are kept together with free centres; owners are matched afterwards")
             res = solve_level(np.arange(R), k, [s.base_loc for s in slots] if use_bases else None, None,

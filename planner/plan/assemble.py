@@ -10,10 +10,12 @@ import pandas as pd
 
 from planner.config.scenario import format_clock
 from planner.design.context import Context, adjacency
+from planner.design.policy import is_routed
 from planner.design.territories import Slot, Territories
 from planner.plan.kpis import compute_kpis
-from planner.plan.model import VISIT_OUT, Plan
-from solvers.schedule.problem import ScheduleResult
+from planner.plan.model import VISIT_OUT, Plan, clock_seconds
+from solvers.common import Status
+from solvers.schedule.problem import Route, ScheduleResult, ScheduleStats, Unplanned, Visit
 
 
 def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np.ndarray, ScheduleResult]],
@@ -90,6 +92,69 @@ def assignment_table(ctx: Context, terr: Territories) -> pd.DataFrame:
     return out
 
 
+def kept_calendars(ctx: Context, terr: Territories, parent: Plan, slots) -> dict[int, tuple[np.ndarray, ScheduleResult]]:
+    """The calendars of ``slots`` as the ``parent`` plan has them: the inverse of
+    :func:`assemble_plan` for those owners (their visits, day routes and unplanned visits, and the
+    solve statistics of ``kpis.json``), to keep calendars that need no new solve.
+
+    Each slot's territory in ``terr`` must hold exactly the retailers the parent gives its owner
+    (the same retailers visited in person, hence the same calendar problem); otherwise
+    ``ValueError``.
+    """
+    rid = ctx.ds.retailers["retailer_id"].to_numpy().astype(str)
+    routed = is_routed(ctx.loaded, ctx.ds.retailers["class"].to_numpy())
+    solved = {m["manager_id"]: m for m in parent.kpis.get("solver", {}).get("schedule", {}).get("managers", [])}
+    owner_ids = dict(zip(parent.assignments["retailer_id"].astype(str), parent.assignments["manager_id"].astype(str),
+                         strict=True))
+    sizes = pd.Series(list(owner_ids.values()), dtype=object).value_counts().to_dict()
+    visits = parent.visits.sort_values(["manager_id", "day_index", "sequence"], kind="stable")
+    by_mgr_visits = dict(tuple(visits.groupby("manager_id", sort=False)))
+    by_mgr_unplanned = dict(tuple(parent.unplanned.groupby("manager_id", sort=False)))
+    routes_of: dict[str, list[dict]] = {}
+    for f in parent.routes:
+        routes_of.setdefault(str(f["properties"]["manager_id"]), []).append(f["properties"])
+    out: dict[int, tuple[np.ndarray, ScheduleResult]] = {}
+    for k in sorted(slots):
+        mid = terr.slots[k].manager_id
+        mine = terr.owner == k
+        if sizes.get(mid, 0) != int(mine.sum()) or any(owner_ids.get(x) != mid for x in rid[mine]):
+            raise ValueError(f"the territory of {mid} differs from the parent plan's: its calendar cannot be kept")
+        units = np.flatnonzero(mine & routed)
+        pos = {rid[u]: j for j, u in enumerate(units)}
+        vm = by_mgr_visits.get(mid)
+        stops_of: dict[int, list[Visit]] = {}
+        days_of: dict[int, list[int]] = {}
+        if vm is not None and len(vm):
+            arr, dep = clock_seconds(vm["arrival"]), clock_seconds(vm["departure"])
+            for d, r_, a_, p_, t_, s_ in zip(vm["day_index"].to_numpy(), vm["retailer_id"].astype(str), arr, dep,
+                                           vm["travel_s"].to_numpy(), vm["service_s"].to_numpy(), strict=True):
+                c = pos[r_]
+                stops_of.setdefault(int(d), []).append(Visit(customer=c, arrival_s=int(a_), start_s=int(p_ - s_),
+                                                             departure_s=int(p_), travel_s=int(t_)))
+                days_of.setdefault(c, []).append(int(d))
+        routes = []
+        for p in sorted(routes_of.get(mid, []), key=lambda q: int(q["day_index"])):
+            brk = tuple((int(clock_seconds(pd.Series([b["start"]]))[0]), int(b["duration_s"])) for b in p.get("breaks", []))
+            routes.append(Route(vehicle=0, day=int(p["day_index"]), start_s=int(p["start_s"]), end_s=int(p["end_s"]),
+                                stops=tuple(stops_of.get(int(p["day_index"]), ())), breaks=brk,
+                                return_travel_s=int(p["return_travel_s"])))
+        um = by_mgr_unplanned.get(mid)
+        unplanned = () if um is None else tuple(
+            Unplanned(customer=pos[r_], day=None if str(d) == "" else int(d), reason=reason, message=msg)
+            for r_, d, reason, msg in zip(um["retailer_id"].astype(str), um["day_index"], um["reason"], um["message"],
+                                          strict=True))
+        info = solved.get(mid, {})
+        res = ScheduleResult(
+            status=Status(info.get("status", "feasible")), objective=float(info.get("objective", 0.0)),
+            travel_s=int(sum(r.travel_s for r in routes)), routes=tuple(routes),
+            pattern=tuple(tuple(sorted(days_of[c])) if c in days_of else None for c in range(len(units))),
+            unplanned=unplanned,
+            stats=ScheduleStats(method="kept from the parent plan", iterations=info.get("iterations"),
+                                runtime_s=info.get("runtime_s"), visits=int(sum(len(r.stops) for r in routes))))
+        out[k] = (units, res)
+    return out
+
+
 def route_coords(ctx: Context, path: list[int], lonlat: np.ndarray, slot: Slot) -> list[list[float]]:
     out: list[list[float]] = []
     for a, b in zip(path[:-1], path[1:], strict=True):
@@ -103,11 +168,13 @@ def route_coords(ctx: Context, path: list[int], lonlat: np.ndarray, slot: Slot) 
     return out
 
 
-def territory_features(ctx: Context, terr: Territories) -> list[dict]:
-    """Territory polygons: Voronoi cells of the retailers, clipped to the study area, dissolved."""
+def territory_cells(ctx: Context):
+    """Voronoi cells of the retailers' distinct points, clipped to the study area, and the cell of
+    each retailer; computed once per context (``ctx.cache``)."""
     import shapely
-    from shapely.geometry import mapping
 
+    if "territory_cells" in ctx.cache:
+        return ctx.cache["territory_cells"]
     r = ctx.ds.retailers
     xy = r[["x", "y"]].to_numpy()
     uniq, inv = np.unique(np.round(xy, 1), axis=0, return_inverse=True)
@@ -125,10 +192,23 @@ def territory_features(ctx: Context, terr: Territories) -> list[dict]:
         cells = shapely.intersection(cells, hull)
     else:
         cells = shapely.buffer(pts, 250.0)
-    owner_u = np.full(len(uniq), -1)
+    ctx.cache["territory_cells"] = (cells, inv)
+    return cells, inv
+
+
+def territory_features(ctx: Context, terr: Territories, *, only=None) -> list[dict]:
+    """Territory polygons: Voronoi cells of the retailers, clipped to the study area, dissolved
+    (``only``: the features of these slots only)."""
+    import shapely
+    from shapely.geometry import mapping
+
+    cells, inv = territory_cells(ctx)
+    owner_u = np.full(len(cells), -1)
     owner_u[inv] = terr.owner  # co-located retailers: the last one wins the cell
     feats = []
     for k, s in enumerate(terr.slots):
+        if only is not None and k not in only:
+            continue
         mine = np.flatnonzero(owner_u == k)
         geom = shapely.union_all(cells[mine]) if len(mine) else shapely.Polygon()
         if geom.is_empty:

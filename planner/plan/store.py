@@ -26,14 +26,15 @@ from planner.errors import PlannerError
 WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
-def new_plan_folder(loaded, seed: int, kind: str = "") -> Path:
+def new_plan_folder(loaded, seed: int, kind: str = "", *, store: Path | None = None) -> Path:
     """The path of a new plan folder in the scenario's store (``output.folder``):
     ``YYYYMMDD-HHMMSS-<scenario file>[-<kind>]-seed<N>`` (``-2``, ``-3``... if taken).
 
     The one naming rule of every output the store keeps (``planner run``: no kind; ``planner
-    rezone``: ``rezone``; ``planner frontier``: ``frontier-<param>``).
+    rezone``: ``rezone``; ``planner frontier``: ``frontier-<param>``; ``planner edit``: ``edit``).
+    ``store`` names another store folder than the scenario's.
     """
-    store = store_of(loaded)
+    store = store_of(loaded) if store is None else Path(store).resolve()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in loaded.path.stem)
     base = store / f"{stamp}-{slug}{'-' + kind if kind else ''}-seed{seed}"

@@ -52,11 +52,18 @@ def target_folder(loaded: LoadedScenario, seed: int, out: Path | None, *, kind: 
     return folder
 
 
-def build_plan(ctx: Context, terr: Territories, *, kind: str, **schedule_kw) -> Plan:
+def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None = None, **schedule_kw) -> Plan:
     """Calendars of ``terr`` (keyword arguments go to
-    :func:`planner.design.calendars.schedule_territories`), then the plan tables, KPIs and manifest."""
+    :func:`planner.design.calendars.schedule_territories`), then the plan tables, KPIs and manifest.
+
+    ``kept`` (slot -> (retailer indices, calendar)) are calendars taken as they are instead of being
+    solved again: an edited plan keeps the calendars of the territories its edits left unchanged
+    (see :func:`planner.plan.assemble.kept_calendars`); the rest of the plan is built as usual.
+    """
     t = time.perf_counter()
-    cals, sdesc = schedule_territories(ctx, terr, label=kind, **schedule_kw)
+    cals, sdesc = schedule_territories(ctx, terr, label=kind, kept=kept, **schedule_kw)
+    if kept:
+        sdesc += f"; {len(kept)} of {len(terr.slots)} calendars kept from the parent plan"
     t_sched = time.perf_counter() - t
     methods = {"territories": terr.method, "schedule": sdesc}
     plan = assemble_plan(ctx, terr, cals, methods=methods)
@@ -76,10 +83,12 @@ def administrative_baseline(ctx: Context) -> Territories:
     return admin
 
 
-def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = False) -> Plan:
+def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = False,
+                 kept: dict | None = None) -> Plan:
     """The administrative baseline of ``plan`` as its ``baseline/`` sub-plan, and the comparison of
     headline KPIs in ``kpis.json``. With ``same`` the plan is the baseline itself (administrative
-    territories): no sub-plan is written.
+    territories): no sub-plan is written. ``kept`` calendars of the baseline are taken as they are
+    (see :func:`build_plan`).
 
     The baseline is today's practice as far as the data tells it: today's assignment, and when
     the retailer data has order weekdays (订货日), visits on those weekdays (the calendar method
@@ -87,7 +96,7 @@ def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = F
     method, so that the comparison isolates the territories. ``kpis.json`` -> ``baseline.method``
     says which."""
     today = not same and order_weekday_share(ctx)[0] > 0
-    baseline = plan if same else build_plan(ctx, admin, kind="baseline", order_weekdays=today)
+    baseline = plan if same else build_plan(ctx, admin, kind="baseline", order_weekdays=today, kept=kept)
     if not same:
         baseline.manifest["kind"] = "baseline"
         plan.sub_plans["baseline"] = baseline
