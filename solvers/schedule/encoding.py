@@ -1,7 +1,8 @@
 """Encoding of a calendar (or some of its days) as one routing problem for the backends.
 
 Day ``d`` is the time slot ``[d*H, (d+1)*H)`` of a global clock; each (vehicle signature, day)
-becomes a vehicle type whose shift lies in that slot, and each possible visit ``(i, d)`` a client
+becomes a vehicle type whose shift (the day's own shift and breaks where the vehicle has them)
+lies in that slot, and each possible visit ``(i, d)`` a client
 (a *copy*) whose window lies in it, so a copy can only be served on its day. Customers with one
 visit and several possible days become a *mutually exclusive group* of copies (the routing
 backend then chooses the day itself, e.g. PyVRP's ``RelocateAlternative``); customers with
@@ -73,12 +74,14 @@ class Encoder:
         hi = max((v.shift_end_s for v in p.vehicles), default=0)
         open_days = m.open_ <= m.close
         narrow = bool(np.any(open_days & ((m.open_ > lo) | (m.close < hi))))
-        self.soft = narrow or any(v.breaks for v in p.vehicles)
+        self.soft = narrow or any(v.breaks or any(v.breaks_on(d) for d in range(m.T) if v.days[d])
+                                  for v in p.vehicles)
         for d in range(m.T):
             sigs: dict[tuple, list[int]] = {}
             for v in m.day_vehicles[d]:
                 veh = p.vehicles[v]
-                sig = (veh.depot, veh.shift_start_s, veh.shift_end_s, veh.breaks, veh.max_visits,
+                # the day's own shift and breaks (per-day availability) are part of the signature
+                sig = (veh.depot, *veh.shift_on(d), veh.breaks_on(d), veh.max_visits,
                        veh.capacity, veh.max_duration_s)
                 sigs.setdefault(sig, []).append(v)
             for _sig, vs in sorted(sigs.items(), key=lambda kv: kv[1][0]):
@@ -90,6 +93,7 @@ class Encoder:
         for d, vs in self.vtypes:
             veh = m.p.vehicles[vs[0]]
             off = d * m.H if day_offset else 0
+            s0, s1 = veh.shift_on(d)
             cap = []
             for dim in self.dims:
                 if dim == "demand":
@@ -98,9 +102,9 @@ class Encoder:
                     cap.append(BIG_LOAD if veh.max_visits is None else int(veh.max_visits))
             out.append(RoutingVehicleType(
                 start_depot=veh.depot, end_depot=veh.depot, count=len(vs),
-                tw_early=off + veh.shift_start_s, tw_late=off + veh.shift_end_s,
+                tw_early=off + s0, tw_late=off + s1,
                 capacity=tuple(cap), max_duration_s=veh.max_duration_s,
-                breaks=tuple((off + b.earliest_s, off + b.latest_s, b.duration_s) for b in veh.breaks),
+                breaks=tuple((off + b.earliest_s, off + b.latest_s, b.duration_s) for b in veh.breaks_on(d)),
             ))
         return out
 

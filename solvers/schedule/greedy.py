@@ -15,7 +15,9 @@ Method
 2. Each vehicle-day is routed by nearest neighbour (in time) from the depot, always choosing the
    next customer that can still be served inside its window and leave time to return to the
    depot before the shift ends; breaks are inserted by :func:`_time_route` (at the first point
-   where they are due, before leaving a stop).
+   where they are due, before leaving a stop; a fixed break, a blocked interval, before a visit
+   that would still go on at its start). Each day has the vehicle's shift and breaks of that day
+   (:meth:`~solvers.schedule.problem.Vehicle.shift_on`, ``breaks_on``).
 3. Visits that cannot be placed are reported with a reason: ``unreachable`` (no finite travel
    from/to the depot), ``opening_hours`` (the window cannot be met even by a route with only this
    visit), ``shift_capacity`` (otherwise), ``vehicle_capacity``.
@@ -47,23 +49,24 @@ def _time_route(problem: ScheduleProblem, vehicle: Vehicle, day: int, seq: list[
     ``max(now, earliest)`` and no later than ``latest``. A route that returns before a break's
     earliest start skips it.
     """
+    s0 = vehicle.shift_on(day)[0]
     if not seq:
-        return Route(vehicle=-1, day=day, start_s=vehicle.shift_start_s, end_s=vehicle.shift_start_s, stops=())
+        return Route(vehicle=-1, day=day, start_s=s0, end_s=s0, stops=())
     t0 = int(problem.travel_s[vehicle.depot, seq[0]])
     if t0 >= UNREACHABLE:
         return None
-    late = max(vehicle.shift_start_s, int(problem.windows[seq[0], day, 0]) - t0)
+    late = max(s0, int(problem.windows[seq[0], day, 0]) - t0)
     route = _time_from(problem, vehicle, day, seq, late)
-    if route is None and late > vehicle.shift_start_s:
+    if route is None and late > s0:
         # leaving late can miss a break window: leave at the shift start and wait instead
-        route = _time_from(problem, vehicle, day, seq, vehicle.shift_start_s)
+        route = _time_from(problem, vehicle, day, seq, s0)
     return route
 
 
 def _time_from(problem: ScheduleProblem, vehicle: Vehicle, day: int, seq: list[int], start: int) -> Route | None:
     T = problem.travel_s
     depot = vehicle.depot
-    breaks = sorted(vehicle.breaks, key=lambda b: b.earliest_s)
+    breaks = sorted(vehicle.breaks_on(day), key=lambda b: b.earliest_s)
     now = start
     prev = depot
     stops: list[Visit] = []
@@ -77,8 +80,12 @@ def _time_from(problem: ScheduleProblem, vehicle: Vehicle, day: int, seq: list[i
         o, cl = int(problem.windows[c, day, 0]), int(problem.windows[c, day, 1])
         if o > cl:
             return None
-        # break due before this leg?
-        while pending and max(now + tt, o) > pending[0].earliest_s:
+        # break due before this leg? (a fixed break, a blocked interval, also when the visit
+        # would still go on at its start)
+        svc = int(problem.service_s[c])
+        while pending and (max(now + tt, o) > pending[0].earliest_s
+                           or (pending[0].latest_s == pending[0].earliest_s
+                               and max(now + tt, o) + svc > pending[0].earliest_s)):
             b = pending.pop(0)
             bs = max(now, b.earliest_s)
             if bs > b.latest_s:
@@ -89,7 +96,7 @@ def _time_from(problem: ScheduleProblem, vehicle: Vehicle, day: int, seq: list[i
         begin = max(arrival, o)
         if begin > cl:
             return None
-        dep = begin + int(problem.service_s[c])
+        dep = begin + svc
         stops.append(Visit(customer=c, arrival_s=arrival, start_s=begin, departure_s=dep, travel_s=tt))
         now = dep
         prev = c
@@ -106,7 +113,7 @@ def _time_from(problem: ScheduleProblem, vehicle: Vehicle, day: int, seq: list[i
         taken.append((bs, b.duration_s))
         now = bs + b.duration_s
     end = now + back
-    if end > vehicle.shift_end_s:
+    if end > vehicle.shift_on(day)[1]:
         return None
     if vehicle.max_visits is not None and len(seq) > vehicle.max_visits:
         return None
@@ -163,10 +170,10 @@ def solve(
         access = np.zeros(n)
     cap = np.zeros((len(vehicles), T))
     for v, veh in enumerate(vehicles):
-        brk = sum(b.duration_s for b in veh.breaks)
         for d in range(T):
             if veh.days[d]:
-                cap[v, d] = veh.shift_end_s - veh.shift_start_s - brk
+                s0, s1 = veh.shift_on(d)
+                cap[v, d] = s1 - s0 - sum(b.duration_s for b in veh.breaks_on(d))
     load = np.zeros((len(vehicles), T))
     day_members: list[list[list[int]]] = [[[] for _ in range(T)] for _ in vehicles]
     order = sorted(range(n), key=lambda i: (-float(problem.value[i]), -int(problem.required[i]), i))

@@ -2,8 +2,9 @@
 
 Everything the searches need about a :class:`~solvers.schedule.problem.ScheduleProblem` as
 arrays: integer arc costs (travel seconds, or ``round(1000 * distance)`` when a cost matrix is
-given), clamped durations, each vehicle's shift per day, whether a visit is possible *alone* on a
-day (and why not), prizes (``lam * value``), which visits are never worth giving up, the allowed
+given), clamped durations, each vehicle's shift per day (its own shift and breaks on days that
+have them: :meth:`~solvers.schedule.problem.Vehicle.shift_on`), whether a visit is possible
+*alone* on a day (and why not), prizes (``lam * value``), which visits are never worth giving up, the allowed
 patterns, which single-visit customers let the router choose their day, and the estimate
 penalties of excess load and shift time.
 """
@@ -68,7 +69,8 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
     backend = params.backend
     n, T = p.n_customers, p.n_days
     travel = np.asarray(p.travel_s, dtype=np.int64)
-    H = int(max([v.shift_end_s for v in p.vehicles] + [1])) + 1
+    H = int(max([v.shift_on(d)[1] for v in p.vehicles for d in range(T) if v.days[d]]
+                + [v.shift_end_s for v in p.vehicles] + [1])) + 1
     # no feasible route can use a longer travel; the cap keeps the router's penalties
     # (time warp x penalty) far from int64 overflow
     dur = np.minimum(travel, 10 * (T + 1) * H)
@@ -87,15 +89,29 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
     shifts: list[list[Shift | None]] = []
     avail: list[list[int]] = []
     for v in p.vehicles:
-        brks = tuple(sorted((b.earliest_s, b.latest_s, b.duration_s) for b in v.breaks))
-        sh = Shift(depot=v.depot, start_s=v.shift_start_s, end_s=v.shift_end_s, breaks=brks,
-                   max_duration_s=v.max_duration_s)
-        shifts.append([sh if v.days[d] else None for d in range(T)])
-        a = v.shift_end_s - v.shift_start_s
-        if v.max_duration_s is not None:
-            a = min(a, v.max_duration_s)
-        a -= sum(b[2] for b in brks)
-        avail.append([a if v.days[d] else 0 for d in range(T)])
+        # one Shift per (vehicle, day): the day's own shift and breaks where the vehicle has them
+        # (equal days share one object, as without per-day availability)
+        made: dict[tuple, tuple[Shift, int]] = {}
+        row: list[Shift | None] = []
+        arow: list[int] = []
+        for d in range(T):
+            if not v.days[d]:
+                row.append(None)
+                arow.append(0)
+                continue
+            s0, s1 = v.shift_on(d)
+            brks = tuple(sorted((b.earliest_s, b.latest_s, b.duration_s) for b in v.breaks_on(d)))
+            key = (s0, s1, brks)
+            if key not in made:
+                sh = Shift(depot=v.depot, start_s=s0, end_s=s1, breaks=brks, max_duration_s=v.max_duration_s)
+                a = s1 - s0
+                if v.max_duration_s is not None:
+                    a = min(a, v.max_duration_s)
+                made[key] = (sh, a - sum(b[2] for b in brks))
+            row.append(made[key][0])
+            arow.append(made[key][1])
+        shifts.append(row)
+        avail.append(arow)
     day_vehicles = [[v for v in range(len(p.vehicles)) if p.vehicles[v].days[d]] for d in range(T)]
     demand = np.zeros(n, dtype=np.int64) if p.demand is None else np.asarray(p.demand, dtype=np.int64)
     # alone feasibility (cache per shift signature)

@@ -7,7 +7,16 @@ may take one pattern ``p`` from ``patterns[i]`` (a sorted tuple of day indices w
 ``len(p) == required[i]``). Each vehicle (manager) ``v`` works on the days where
 ``vehicles[v].days[d]`` is True, from ``shift_start_s`` to ``shift_end_s`` (seconds from midnight),
 starting and ending at its depot (location ``vehicles[v].depot``), takes its breaks, and makes
-at most ``max_visits`` visits a day. On day ``d`` a visit to ``i`` must *start* inside
+at most ``max_visits`` visits a day.
+
+Per-day availability (optional, for leave, meetings, training and desk time): ``days[d]``
+False is a day off; ``day_shifts[d] = (start_s, end_s)`` replaces the shift on day ``d`` (e.g.
+a meeting at the start of the day moves the start); ``day_breaks[d]`` replaces the breaks on
+day ``d``. A *fixed* break (``earliest_s == latest_s``) is a blocked interval
+``[earliest_s, earliest_s + duration_s)`` of that day: no travel and no visit inside it, and a
+route that ends by its start does not need it (the rule of every break). Without them every
+working day has the vehicle's shift and breaks, and results are those of a problem without the
+fields. On day ``d`` a visit to ``i`` must *start* inside
 ``windows[i, d] = (open_s, close_s)`` (``open_s > close_s`` means closed that day) and lasts
 ``service_s[i]``; arriving early means waiting. Travel times come from the dense matrix
 ``travel_s`` over the locations ``0..n-1`` (customers) and ``n..`` (depots); ``demand``/``capacity``
@@ -51,7 +60,12 @@ class Break:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Vehicle:
-    """One manager (the name vehicle follows routing usage)."""
+    """One manager (the name vehicle follows routing usage).
+
+    ``day_shifts`` and ``day_breaks`` (optional, one entry per day of ``days``; an entry ``None``
+    keeps the default) give the shift and the breaks of single days (see the module docstring);
+    :meth:`shift_on` and :meth:`breaks_on` are what every part of the solver reads.
+    """
 
     depot: int  # location index of the base (>= n)
     days: tuple[bool, ...]  # length T: works that day
@@ -61,6 +75,39 @@ class Vehicle:
     max_visits: int | None = None  # per day
     capacity: int | None = None  # per route (PVRP benchmarks)
     max_duration_s: int | None = None  # per route, incl. service (PVRP benchmarks)
+    day_shifts: tuple[tuple[int, int] | None, ...] | None = None  # per day (start_s, end_s)
+    day_breaks: tuple[tuple[Break, ...] | None, ...] | None = None  # per day the breaks of that day
+
+    def __post_init__(self) -> None:
+        T = len(self.days)
+        for name, per_day in (("day_shifts", self.day_shifts), ("day_breaks", self.day_breaks)):
+            if per_day is not None and len(per_day) != T:
+                raise ValueError(f"{name} needs one entry per day ({T}), got {len(per_day)}")
+        for d, sh in enumerate(self.day_shifts or ()):
+            if sh is not None and not (len(sh) == 2 and 0 <= sh[0] < sh[1]):
+                raise ValueError(f"day {d}: shift {sh} must be (start_s, end_s) with 0 <= start_s < end_s")
+        for d, brks in enumerate(self.day_breaks or ()):
+            for b in brks or ():
+                if not isinstance(b, Break):
+                    raise ValueError(f"day {d}: breaks must be Break objects, got {b!r}")
+                if b.latest_s < b.earliest_s or b.duration_s < 0:
+                    raise ValueError(f"day {d}: break {b} needs earliest_s <= latest_s and duration_s >= 0")
+
+    @property
+    def per_day(self) -> bool:
+        """Whether any single day has its own shift or breaks."""
+        return bool(any(x is not None for x in self.day_shifts or ())
+                    or any(x is not None for x in self.day_breaks or ()))
+
+    def shift_on(self, day: int) -> tuple[int, int]:
+        """``(start_s, end_s)`` of the shift on ``day``."""
+        sh = self.day_shifts[day] if self.day_shifts is not None else None
+        return (self.shift_start_s, self.shift_end_s) if sh is None else (int(sh[0]), int(sh[1]))
+
+    def breaks_on(self, day: int) -> tuple[Break, ...]:
+        """The breaks of ``day`` (fixed ones included)."""
+        b = self.day_breaks[day] if self.day_breaks is not None else None
+        return self.breaks if b is None else b
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

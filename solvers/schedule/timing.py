@@ -22,6 +22,9 @@ Timing rules (these are the rules an independent validator can recompute)
   are taken before travelling back. A break whose ``earliest`` is at or after ``end_s`` is not
   needed; every other break must be taken (each at most once, in order of ``earliest``).
 * ``end_s - start_s <= max_duration_s`` when set.
+* A *fixed* break (``earliest == latest``, e.g. a meeting in the middle of a day of per-day
+  availability) follows the same rules, so it is a blocked interval: the vehicle is idle in it
+  (no travel, no service), and a route that ends by its start does not need it.
 
 The dynamic programme keeps, per stop and number of breaks taken, the earliest departure, which
 is exact because waiting is allowed everywhere (earlier is never worse); among both break modes

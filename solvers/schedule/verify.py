@@ -1,7 +1,9 @@
 """Recompute a :class:`ScheduleResult` from the problem alone and list every violation.
 
 This does not trust any solver internals: it re-derives travel from the matrix and checks the
-timing rules of :mod:`solvers.schedule.timing`, shifts, breaks, windows, loads, patterns and the
+timing rules of :mod:`solvers.schedule.timing`, shifts and breaks (each day's own, where a
+vehicle has per-day availability: a fixed break is a blocked interval no visit or travel
+overlaps), windows, loads, patterns and the
 accounting of unplanned visits, and recomputes the objective.
 """
 
@@ -31,8 +33,9 @@ def verify(problem: ScheduleProblem, result: ScheduleResult, *, rtol: float = 1e
         seen_vd.add((r.vehicle, r.day))
         if not v.days[r.day]:
             err.append(f"{tag}: vehicle does not work that day")
-        if r.start_s < v.shift_start_s or r.end_s > v.shift_end_s:
-            err.append(f"{tag}: outside shift [{v.shift_start_s}, {v.shift_end_s}]")
+        s0, s1 = v.shift_on(r.day)
+        if r.start_s < s0 or r.end_s > s1:
+            err.append(f"{tag}: outside shift [{s0}, {s1}]")
         if v.max_visits is not None and len(r.stops) > v.max_visits:
             err.append(f"{tag}: {len(r.stops)} visits > max {v.max_visits}")
         if v.capacity is not None and p.demand is not None:
@@ -43,7 +46,7 @@ def verify(problem: ScheduleProblem, result: ScheduleResult, *, rtol: float = 1e
             err.append(f"{tag}: duration {r.end_s - r.start_s} > {v.max_duration_s}")
         brks = sorted(r.breaks)
         # each break must be a declared break, started in its window, at most once each
-        decl = sorted(v.breaks, key=lambda b: (b.earliest_s, b.latest_s, b.duration_s))
+        decl = sorted(v.breaks_on(r.day), key=lambda b: (b.earliest_s, b.latest_s, b.duration_s))
         used = [False] * len(decl)
         for bs, bd in brks:
             for k, b in enumerate(decl):
@@ -71,6 +74,8 @@ def verify(problem: ScheduleProblem, result: ScheduleResult, *, rtol: float = 1e
             for bs, bd in gap_breaks:
                 if bs < prev_dep or bs + bd > s.start_s:
                     err.append(f"{tag}: break at {bs} overlaps a visit or travel before customer {c}")
+                elif bs + bd > s.arrival_s - tr and bs < s.arrival_s:
+                    err.append(f"{tag}: break at {bs} (+{bd}) overlaps the travel to customer {c}")
             if s.start_s < prev_dep + tr + bsum:
                 err.append(f"{tag}: customer {c} starts {s.start_s} before departure+travel+breaks "
                            f"{prev_dep + tr + bsum}")
