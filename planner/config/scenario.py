@@ -11,41 +11,22 @@ import datetime as dt
 import difflib
 import hashlib
 import math
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.config.calendar import (  # noqa: F401 - the calendar part is re-exported from here
+    WEEKDAYS,
+    BreakRule,
+    Calendar,
+    Duty,
+    Shift,
+    format_clock,
+    parse_clock,
+)
 from planner.errors import ProblemCollector, ScenarioError
-
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?$")
-
-
-def parse_clock(value: str | int | float) -> int:
-    """``"08:30"`` / ``"08:30:15"`` -> seconds from midnight (24:00 allowed as end of day)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        # YAML 1.1 reads 08:30 unquoted as a sexagesimal number of minutes (510): accept it.
-        v = int(value)
-        if 0 <= v <= 24 * 60:
-            return v * 60
-        raise ValueError(f"{value!r} is not a clock time like '08:30'")
-    m = _CLOCK.match(str(value).strip())
-    if not m:
-        raise ValueError(f"{value!r} is not a clock time like '08:30'")
-    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-    total = h * 3600 + mi * 60 + s
-    if total > 24 * 3600:
-        raise ValueError(f"{value!r} is after 24:00")
-    return total
-
-
-def format_clock(seconds: int) -> str:
-    """Seconds from midnight -> ``"HH:MM:SS"`` (hours may exceed 23 past midnight)."""
-    seconds = int(seconds)
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 class _Strict(BaseModel):
@@ -173,61 +154,26 @@ class ClassPolicy(_Strict):
     mode: Literal["visit", "remote"] = "visit"
     patterns: list[list[int]] | None = Field(default=None, description="custom day patterns (day indices in the horizon)")
     label: str | None = None
-
-
-class Shift(_Strict):
-    start: Clock = "08:30"
-    end: Clock = "17:30"
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _clock(cls, v: Any) -> str:
-        return format_clock(parse_clock(v))
-
-    @model_validator(mode="after")
-    def _order(self) -> Shift:
-        if parse_clock(self.end) <= parse_clock(self.start):
-            raise ValueError(f"shift end {self.end} must be after shift start {self.start}")
-        return self
-
-
-class BreakRule(_Strict):
-    """A break of ``duration_min`` taken inside ``start``..``end``."""
-
-    start: Clock
-    end: Clock
-    duration_min: float = Field(gt=0, le=240)
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _clock(cls, v: Any) -> str:
-        return format_clock(parse_clock(v))
+    specialist_visits_per_cycle: int = Field(default=0, ge=0, le=20, description="visits per 4-week cycle by a "
+                                             "specialist of the retailer's team (a manager with role specialist)")
+    specialist_skill: str | None = Field(default=None, description="the skill the specialist visits need "
+                                         "(one of the specialists' skills, e.g. guidance)")
+    specialist_service_min: float | None = Field(default=None, ge=0, le=600, description="minutes per specialist "
+                                                 "visit (default: service_min)")
+    remote_per_cycle: int = Field(default=0, ge=0, le=40, description="phone/messaging contacts per 4-week cycle "
+                                  "on top of the visits (mode visit); mode remote: every visit is a contact")
+    remote_min: float = Field(default=5.0, gt=0, le=120, description="minutes per contact of remote_per_cycle "
+                              "(a mode remote class's contacts take service_min)")
 
     @model_validator(mode="after")
-    def _fits(self) -> BreakRule:
-        if parse_clock(self.end) - parse_clock(self.start) < self.duration_min * 60:
-            raise ValueError(f"break window {self.start}-{self.end} is shorter than {self.duration_min} min")
+    def _channels(self) -> ClassPolicy:
+        if self.specialist_visits_per_cycle and not self.specialist_skill:
+            raise ValueError("specialist_visits_per_cycle needs specialist_skill (the skill of the specialists "
+                             "who make these visits)")
+        if self.mode == "remote" and self.remote_per_cycle:
+            raise ValueError("remote_per_cycle adds contacts to the visits of a visited class; in mode remote "
+                             "every visit is a contact already (use visits_per_cycle)")
         return self
-
-
-class Calendar(_Strict):
-    start_date: dt.date | None = Field(default=None, description="first day of the horizon (a date); default: next Monday")
-    weeks: int = Field(default=4, ge=1, le=12)
-    working_days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = Field(
-        default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"])
-    shift: Shift = Field(default_factory=Shift)
-    breaks: list[BreakRule] = Field(default_factory=lambda: [BreakRule(start="12:00", end="13:30", duration_min=30)])
-    max_visits_per_day: int | None = Field(default=None, ge=1)
-    holidays: list[dt.date] = Field(default_factory=list)
-
-    @field_validator("working_days")
-    @classmethod
-    def _unique_days(cls, v: list[str]) -> list[str]:
-        if not v:
-            raise ValueError("at least one working day is needed")
-        if len(set(v)) != len(v):
-            raise ValueError("working days are listed twice")
-        return sorted(v, key=WEEKDAYS.index)
 
 
 class Travel(_Strict):
@@ -253,6 +199,9 @@ class Territories(_Strict):
     keep_districts_whole: bool = Field(default=False, description="administrative districts are ignored unless set")
     teams: bool = Field(default=True, description="first team areas sized by headcount, then territories inside")
     access_factor: float = Field(default=1.0, gt=0, description="calibration of the per-visit access-time estimate")
+    balance_by: Literal["equal", "available_time"] = Field(
+        default="equal", description="equal: every manager the same share of the workload; available_time: shares "
+                                     "in proportion to each manager's available time (leave and duties deducted)")
 
     @field_validator("balance")
     @classmethod
@@ -379,6 +328,11 @@ class Scenario(_Strict):
                 raise ValueError(f"class {name}: {need} visits in {self.calendar.weeks} weeks of "
                                  f"{len(self.calendar.working_days)} working days cannot be planned (at most one "
                                  f"visit a day: {n_days})")
+            extra = max(int(round(cp.specialist_visits_per_cycle * self.calendar.weeks / 4)),
+                        int(round(cp.remote_per_cycle * self.calendar.weeks / 4)))
+            if extra > n_days:
+                raise ValueError(f"class {name}: {extra} specialist visits or contacts in {self.calendar.weeks} weeks "
+                                 f"cannot be planned (at most one a day: {n_days})")
             if cp.patterns:
                 for p in cp.patterns:
                     if any(d < 0 or d >= n_days for d in p) or len(set(p)) != len(p):
@@ -399,6 +353,18 @@ class Scenario(_Strict):
         if cp.patterns:
             return len(cp.patterns[0])
         return int(round(cp.visits_per_cycle * self.calendar.weeks / 4))
+
+    def required_specialist_visits(self, cls: str) -> int:
+        """Specialist visits in the horizon for a class (per 4-week cycle scaled to the horizon)."""
+        return int(round(self.classes[cls].specialist_visits_per_cycle * self.calendar.weeks / 4))
+
+    def required_contacts(self, cls: str) -> int:
+        """Phone/messaging contacts in the horizon for a class: every visit of a ``mode: remote``
+        class, else ``remote_per_cycle`` scaled to the horizon."""
+        cp = self.classes[cls]
+        if cp.mode == "remote":
+            return self.required_visits(cls)
+        return int(round(cp.remote_per_cycle * self.calendar.weeks / 4))
 
     @property
     def nav_app(self) -> str:
@@ -483,6 +449,8 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
 def _allowed_keys(loc: tuple) -> list[str]:
     if len(loc) >= 2 and loc[0] == "classes":
         return list(ClassPolicy.model_fields)
+    if len(loc) >= 3 and loc[:2] == ("calendar", "duties"):
+        return list(Duty.model_fields)
     model = _model_at(loc)
     if model is None:
         return []

@@ -1,5 +1,6 @@
 """The visit calendars of the territories: one engine problem per territory (its retailers,
-its manager's base, shift, breaks and the horizon) solved with the scenario's calendar method.
+its manager's base, shift, breaks and the horizon, after leave and duties, with desk time kept
+for contacts) solved with the scenario's calendar method.
 """
 
 from __future__ import annotations
@@ -7,27 +8,31 @@ from __future__ import annotations
 import numpy as np
 
 from planner.config.scenario import LoadedScenario
+from planner.design.availability import row_days, vehicle
+from planner.design.contacts import desk_reservation
 from planner.design.context import Context
 from planner.design.horizon import Day, days_per_week
-from planner.design.policy import breaks, is_routed, policy
+from planner.design.policy import is_routed, policy
 from planner.design.territories import Slot, Territories
 from planner.inputs.dataset import Dataset
 from solvers.common import Stop
 from solvers.schedule import ScheduleParams, greedy
 from solvers.schedule import solve as solve_calendar
-from solvers.schedule.problem import ScheduleProblem, ScheduleResult, Vehicle
+from solvers.schedule.problem import ScheduleProblem, ScheduleResult
 
 
 def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day], win: np.ndarray,
                      units: np.ndarray, slots: list[Slot], *, lam: float | None = None,
                      required_override: dict[str, int] | None = None,
                      previous_weekday: np.ndarray | None = None, move_penalty: float = 0.0,
-                     order_weekdays: bool = False) -> ScheduleProblem:
+                     order_weekdays: bool = False, desk_s: dict[str, int] | None = None) -> ScheduleProblem:
     """The calendar problem of retailers ``units`` served from the bases of ``slots``.
 
     The travel matrix covers only these retailers and bases (territory-sized). With
     ``order_weekdays`` a retailer with an order weekday (``order_days``) may only be visited on
-    it (today's practice, :func:`weekday_patterns`).
+    it (today's practice, :func:`weekday_patterns`). Each slot's vehicle has its manager's
+    working days, shifts and breaks after leave and duties, less ``desk_s`` (manager id -> seconds
+    a day reserved for contacts) at the end of each day (:func:`planner.design.availability.vehicle`).
     """
     sc = loaded.scenario
     units = np.asarray(units, dtype=np.int64)
@@ -37,9 +42,7 @@ def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day
     pats, req = policy(loaded, cls, required_override)
     if order_weekdays:
         pats = weekday_patterns(pats, ds.retailers["order_days"].to_numpy()[units], days)
-    brks = breaks(loaded)
-    vehicles = tuple(Vehicle(depot=n + j, days=tuple(d.working for d in days), shift_start_s=s.shift_start_s,
-                             shift_end_s=s.shift_end_s, breaks=brks, max_visits=s.max_visits)
+    vehicles = tuple(slot_vehicle(loaded, ds, days, s, depot=n + j, desk_s=(desk_s or {}).get(s.manager_id, 0))
                      for j, s in enumerate(slots))
     return ScheduleProblem(
         n_days=len(days), travel_s=travel.oracle.matrix(locs),
@@ -114,7 +117,8 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
                 prev = np.array([previous_weekday.get(rid[u], -1) for u in units], dtype=np.int64)
             prob = schedule_problem_for(ctx, units, [s], lam=lam, required_override=required_override,
                                         previous_weekday=prev, move_penalty=move_penalty,
-                                        order_weekdays=order_weekdays)
+                                        order_weekdays=order_weekdays,
+                                        desk_s={s.manager_id: desk_reservation(ctx, terr.owner == k, s)})
             if method == "solver" and len(units):
                 res = solve_calendar(prob, stop=stop, seed=ctx.seed, params=params)
             else:
@@ -127,3 +131,12 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
 def schedule_problem_for(ctx: Context, units: np.ndarray, slots: list[Slot], **kw):
     """The calendar problem of ``units`` served from the bases of ``slots``."""
     return schedule_problem(ctx.loaded, ctx.ds, ctx.travel, ctx.days, ctx.windows, units, slots, **kw)
+
+
+def slot_vehicle(loaded: LoadedScenario, ds: Dataset, days: list[Day], s: Slot, *, depot: int, desk_s: int = 0):
+    """The engine's vehicle of a territory's owner: working days, shifts and breaks after leave and
+    duties (:mod:`planner.design.availability`), ``desk_s`` a day kept free for contacts."""
+    mdays = row_days(loaded, ds, days, manager_id=s.manager_id, team=s.team,
+                     shift=(s.shift_start_s, s.shift_end_s), row=s.manager_row)
+    return vehicle(loaded, mdays, depot=depot, shift=(s.shift_start_s, s.shift_end_s), max_visits=s.max_visits,
+                   desk_s=desk_s)

@@ -26,13 +26,14 @@ def is_routed(loaded: LoadedScenario, classes: np.ndarray) -> np.ndarray:
     return np.array([sc.classes[c].mode == "visit" for c in classes], dtype=bool)
 
 
-def windows(loaded: LoadedScenario, ds: Dataset, days: list[Day]) -> np.ndarray:
+def windows(loaded: LoadedScenario, ds: Dataset, days: list[Day], service_s: np.ndarray | None = None) -> np.ndarray:
     """``(R, T, 2)`` service-start windows per retailer and day, in seconds from midnight.
 
     The opening hours of the day's weekday, intersected with the shift; where a day has several
     opening windows (e.g. a lunch closure) the longest one is used, so a visit planned in it is
     always inside opening hours. The latest service *start* is the close time minus the service
-    time (a visit must end before closing). ``open > close`` marks a closed day.
+    time (``service_s``, default the retailers' own; a visit must end before closing).
+    ``open > close`` marks a closed day.
     """
     cal = loaded.scenario.calendar
     s0, s1 = parse_clock(cal.shift.start), parse_clock(cal.shift.end)
@@ -40,7 +41,7 @@ def windows(loaded: LoadedScenario, ds: Dataset, days: list[Day]) -> np.ndarray:
     out = np.empty((R, T, 2), dtype=np.int64)
     out[:, :, 0] = s0
     out[:, :, 1] = s1
-    svc = ds.retailers["service_s"].to_numpy()
+    svc = ds.retailers["service_s"].to_numpy() if service_s is None else np.asarray(service_s)
     for i, week in enumerate(ds.retailers["hours"].to_numpy()):
         if week is not None:
             for t, day in enumerate(days):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config.scenario import parse_clock
+from planner.design.availability import available_hours, row_days, shares
 from planner.design.context import Context, adjacency
 from solvers.common import Stop, SubsetTravel
 from solvers.territory import TerritoryProblem, solve
@@ -37,10 +38,14 @@ class Slot:
 
 
 def manager_slots(ctx: Context) -> list[Slot]:
+    """The territory owners of the managers file: every row with role ``manager`` (specialists
+    own no territory, :mod:`planner.design.specialists`)."""
     m = ctx.ds.managers
     out = []
     for k in range(len(m)):
         row = m.iloc[k]
+        if row.get("role", "manager") != "manager":
+            continue
         mv = row["max_visits_per_day"]
         mv = int(mv) if mv == mv else ctx.loaded.scenario.calendar.max_visits_per_day
         out.append(Slot(str(row["manager_id"]), str(row["team"]), ctx.R + k, float(row["lon"]), float(row["lat"]),
@@ -71,8 +76,8 @@ def administrative_territories(ctx: Context) -> Territories:
     owner[has] = [index[c] for c in cur[has]]
     how = {"current_manager": int(has.sum())}
     district_mgrs: dict[str, list[int]] = {}
-    for k, ds_ in enumerate(m["districts"]):
-        for d in ds_:
+    for k, s in enumerate(slots):
+        for d in m["districts"].iat[s.manager_row]:
             district_mgrs.setdefault(d, []).append(k)
     rest = np.flatnonzero(owner < 0)
     by_district = 0
@@ -106,7 +111,7 @@ def territory_count(ctx: Context) -> int:
         return t.count
     if t.capacity_hours is not None:
         return max(1, int(np.ceil(ctx.work.total_s.sum() / 3600.0 / t.capacity_hours)))
-    return len(ctx.ds.managers)
+    return len(manager_slots(ctx))
 
 
 def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial: np.ndarray | None = None,
@@ -190,6 +195,7 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
 
     adj = adjacency(ctx)
     owner = np.full(R, -1, dtype=np.int64)
+    slot_shares = owner_shares(ctx, slots) if k == len(slots) else None
     teams = sorted({s.team for s in slots})
     with ctx.progress.task("Designing territories", total=1 + (len(teams) if tc.teams and len(teams) > 1 else 0)) as adv:
         if use_bases and tc.teams and len(teams) > 1 and initial is None:
@@ -208,7 +214,11 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
                 locs = np.array([s.base_loc for s in slots if s.team == team])
                 tt = ctx.travel.soft.from_sources(locs)[:, locs].astype(float)
                 centres.append(int(locs[np.argmin(tt.sum(axis=0) + tt.sum(axis=1))]))
-            top = solve_level(np.arange(R), len(teams), centres, heads / heads.sum(), locked, "teams", 0.3, 0.3)
+            team_shares = heads / heads.sum()
+            if slot_shares is not None:  # balance_by: available_time
+                team_shares = np.array([slot_shares[[i for i, s in enumerate(slots) if s.team == tm]].sum()
+                                        for tm in teams])
+            top = solve_level(np.arange(R), len(teams), centres, team_shares, locked, "teams", 0.3, 0.3)
             adv()
             for t_i, team in enumerate(teams):
                 members = [i for i, s in enumerate(slots) if s.team == team]
@@ -223,7 +233,8 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
                     sk = slot_of[mid]
                     if sk in members and rid_index[rid] in pos:
                         lk[pos[rid_index[rid]]] = members.index(sk)
-                res = solve_level(units, len(members), [slots[i].base_loc for i in members], None, lk,
+                inner = None if slot_shares is None else slot_shares[members] / slot_shares[members].sum()
+                res = solve_level(units, len(members), [slots[i].base_loc for i in members], inner, lk,
                                   f"team {team}", 0.7 * len(units) / R, 0.7)
                 owner[units] = np.asarray(members)[res.assignment]
                 adv()
@@ -234,8 +245,8 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
                     locked[rid_index[rid]] = slot_of[mid]
             elif locked_mgr:
                 ctx.progress.warn("locked retailers are kept together with free centres; owners are matched afterwards")
-            res = solve_level(np.arange(R), k, [s.base_loc for s in slots] if use_bases else None, None,
-                              locked, "all", 1.0)
+            res = solve_level(np.arange(R), k, [s.base_loc for s in slots] if use_bases else None,
+                              slot_shares if use_bases or initial is not None else None, locked, "all", 1.0)
             owner = res.assignment.astype(np.int64)
             if not use_bases and initial is None:
                 owner, slots = match_owners(ctx, owner, slots, k, res)
@@ -274,11 +285,12 @@ def match_owners(ctx: Context, owner: np.ndarray, slots: list[Slot], k: int, res
 
 
 def estimated_workload(ctx: Context, terr: Territories) -> dict[str, float]:
-    """Territory design's workload estimate per owner (hours): service + access + daily base trips."""
+    """Territory design's workload estimate per owner (hours): service + access + daily base trips
+    (on the owner's worked days: leave and whole-day duties deducted)."""
     out = {}
     wl = ctx.work.total_s
-    n_work_days = sum(1 for d in ctx.days if d.working)
     for k, s in enumerate(terr.slots):
+        n_work_days = worked_days(ctx, s)
         units = np.flatnonzero(terr.owner == k)
         if not len(units):
             out[s.manager_id] = 0.0
@@ -289,6 +301,23 @@ def estimated_workload(ctx: Context, terr: Territories) -> dict[str, float]:
         days_needed = min(n_work_days, int(ctx.work.visits[units].sum()))
         out[s.manager_id] = (float(wl[units].sum()) + days_needed * 2 * stem) / 3600.0
     return out
+
+
+def owner_days(ctx: Context, s: Slot):
+    """The availability of a slot's manager (:mod:`planner.design.availability`)."""
+    return row_days(ctx.loaded, ctx.ds, ctx.days, manager_id=s.manager_id, team=s.team,
+                    shift=(s.shift_start_s, s.shift_end_s), row=s.manager_row)
+
+
+def worked_days(ctx: Context, s: Slot) -> int:
+    """Days of the horizon the slot's manager works (no holiday, no leave, not a whole-day duty)."""
+    return sum(1 for d in owner_days(ctx, s) if d.working)
+
+
+def owner_shares(ctx: Context, slots: list[Slot]) -> np.ndarray | None:
+    """Target workload shares of the slots' territories (``territories.balance_by``; ``None``:
+    equal shares, the default)."""
+    return shares(ctx.loaded, [available_hours(owner_days(ctx, s)) for s in slots])
 
 
 # --- calendars ------------------------------------------------------------------------------

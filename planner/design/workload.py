@@ -2,7 +2,7 @@
 
 The workload of retailer ``i`` over one cycle (the scenario's horizon) is::
 
-    w_i = visits_i * (service_s_i + access_s_i)
+    w_i = visits_i * (service_s_i + access_s_i) + contacts_i * contact_s_i
 
 where ``access_s_i`` is the travel time one visit costs on average. Following the
 Beardwood-Halton-Hammersley / Daganzo approximation, a route through ``N`` points spread over
@@ -12,6 +12,10 @@ density ``rho``. We estimate the local density of *visits per working day* aroun
 model's seconds-per-metre, calibrated on sampled pairs of retailers (road network) or the
 scenario's circuity and speed (straight line). ``territories.access_factor`` rescales the
 estimate; after scheduling, the run reports estimated against actual workload per manager.
+Contacts (phone, messaging) take their time at the desk and no access time: a ``mode: remote``
+class's required visits at the retailer's service time, a visited class's ``remote_per_cycle``
+(scaled to the horizon) at ``remote_min``. Specialists' visits are not in the estimate: the
+territories are the managers'.
 """
 
 from __future__ import annotations
@@ -67,6 +71,15 @@ def access_seconds(xy: np.ndarray, visits_per_day: np.ndarray, spm: float, facto
     return factor * BHH / np.sqrt(rho) * spm
 
 
+def mixed_contact_seconds(loaded: LoadedScenario, classes: np.ndarray) -> np.ndarray:
+    """Per retailer: the time of the contacts a visited class adds (``remote_per_cycle`` scaled to
+    the horizon x ``remote_min``); a ``mode: remote`` class's contacts are its required visits."""
+    sc = loaded.scenario
+    per = {c: (sc.required_contacts(c) * sc.classes[c].remote_min * 60.0 if sc.classes[c].mode == "visit" else 0.0)
+           for c in sc.classes}
+    return np.array([per[c] for c in classes], dtype=float)
+
+
 @dataclass
 class Workload:
     visits: np.ndarray  # routed visits per retailer over the horizon
@@ -88,4 +101,5 @@ def workload(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day]) -> Wo
     xy = r[["x", "y"]].to_numpy()
     per_visit = access_seconds(xy, visits / max(len(days), 1), spm, loaded.scenario.territories.access_factor)
     service = req * r["service_s"].to_numpy()  # remote contacts take their service time too
+    service = service + mixed_contact_seconds(loaded, r["class"].to_numpy())
     return Workload(visits=visits, service_s=service.astype(float), access_s=visits * per_visit, seconds_per_metre=spm)

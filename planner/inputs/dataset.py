@@ -25,6 +25,7 @@ batch`` plans each region this way) and locks of retailers of other regions are 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ from planner.inputs.tables import (
     select_region,
     text_column,
 )
+from planner.inputs.team import check_team
 
 RETAILER_ALIASES = {
     "retailer_id": ["retailer_id", "id", "retailer", "customer_id", "客户编码", "客户代码", "客户编号",
@@ -83,8 +85,13 @@ MANAGER_ALIASES = {
     "shift_end": ["shift_end"],
     "districts": ["districts", "district"],
     "max_visits_per_day": ["max_visits_per_day"],
+    "role": ["role", "岗位", "角色"],
+    "skills": ["skills", "skill", "专长", "技能"],
+    "leave": ["leave", "休假", "请假"],
 }
 """Manager columns: canonical name -> accepted headers, in order of preference."""
+ROLES = {"manager": "manager", "specialist": "specialist", "客户经理": "manager", "专员": "specialist"}
+"""Accepted values of the managers' ``role`` column (empty = manager) and the role each means."""
 DISTRICT_ALIASES = {"district_id": ["district_id", "district", "id", "code", "name", "区县编码", "区县"],
                     "name": ["name", "district_name", "名称"]}
 LOCK_ALIASES = {"retailer_id": RETAILER_ALIASES["retailer_id"], "manager_id": MANAGER_ALIASES["manager_id"]}
@@ -120,7 +127,8 @@ class Dataset:
     district, market, current_manager (a manager id), order_weekday (text), order_days (tuple of
     weekdays 0 = Monday), service_s, region, row. ``managers`` columns: manager_id, name, lon, lat,
     lon_input, lat_input, x, y, team, shift_start_s, shift_end_s, districts (tuple),
-    max_visits_per_day, region, row. ``region`` is the ``regions.column`` value ("" without one).
+    max_visits_per_day, role (``manager`` or ``specialist``), skills (tuple, lower case), leave
+    (tuple of dates), leave_text (as given), region, row. ``region`` is the ``regions.column`` value ("" without one).
     ``retailer_extra``: the retailer file's other columns (its own headers), row-aligned;
     ``retailer_present``: the canonical optional columns the file has, in file order.
     """
@@ -248,6 +256,22 @@ def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) ->
     teams = text_column(raw, cmap, "team")
     teams = np.where(teams == "", "T1", teams)
     dists = [tuple(d.strip() for d in str(t).replace(",", ";").split(";") if d.strip()) for t in text_column(raw, cmap, "districts")]
+    roles = []
+    for k, t in enumerate(text_column(raw, cmap, "role")):
+        role = ROLES.get(str(t).strip().lower() or "manager")
+        if role is None:
+            problems.add(raw.name, f"role {t!r} is not manager or specialist", row=int(raw.rows[k]), field="role")
+        roles.append(role or "manager")
+    skills = [tuple(sorted({x.strip().lower() for x in str(t).replace("、", ";").replace(",", ";").split(";")
+                            if x.strip()})) for t in text_column(raw, cmap, "skills")]
+    leave_text = text_column(raw, cmap, "leave")
+    leave = []
+    for k, t in enumerate(leave_text):
+        try:
+            leave.append(parse_leave(t))
+        except ValueError as e:
+            problems.add(raw.name, str(e), row=int(raw.rows[k]), field="leave")
+            leave.append(())
     df = pd.DataFrame({
         "manager_id": ids.astype(str),
         "name": text_column(raw, cmap, "name"),
@@ -257,11 +281,55 @@ def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) ->
         "shift_end_s": np.array(ends, dtype=np.int64),
         "districts": pd.Series(dists, dtype=object),
         "max_visits_per_day": mv,
+        "role": roles,
+        "skills": pd.Series(skills, dtype=object),
+        "leave": pd.Series(leave, dtype=object),
+        "leave_text": [format_leave(x) for x in leave],
         "region": region,
         "row": raw.rows,
     })
     df.attrs["file"] = raw.name
     return df
+
+
+def parse_leave(text: str | None) -> tuple[dt.date, ...]:
+    """A manager's ``leave``: dates and ranges separated by ``;`` (or ``,``), e.g.
+    ``2027-01-11..2027-01-15; 2027-02-01`` -> every date (sorted, once each); ``ValueError``
+    naming the bad part."""
+    out: set[dt.date] = set()
+    for part in str(text or "").replace(",", ";").replace("，", ";").replace("；", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        ends = [x.strip() for x in part.split("..")]
+        try:
+            if len(ends) == 1:
+                out.add(dt.date.fromisoformat(ends[0]))
+                continue
+            if len(ends) != 2:
+                raise ValueError
+            a, b = dt.date.fromisoformat(ends[0]), dt.date.fromisoformat(ends[1])
+        except ValueError:
+            raise ValueError(f"leave {part!r} is not a date (2027-01-11) or a range (2027-01-11..2027-01-15)") from None
+        if b < a:
+            raise ValueError(f"leave {part!r}: the range ends before it starts")
+        out.update(a + dt.timedelta(days=k) for k in range((b - a).days + 1))
+    return tuple(sorted(out))
+
+
+def format_leave(dates: tuple[dt.date, ...]) -> str:
+    """Leave dates as ``;``-separated dates and ranges of consecutive dates (the inverse of
+    :func:`parse_leave`)."""
+    parts: list[str] = []
+    run: list[dt.date] = []
+    for d in sorted(dates):
+        if run and d != run[-1] + dt.timedelta(days=1):
+            parts.append(run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}")
+            run = []
+        run.append(d)
+    if run:
+        parts.append(run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}")
+    return ";".join(parts)
 
 
 def read_districts(path: Path, scenario: Scenario, problems: ProblemCollector):
@@ -327,6 +395,7 @@ def load_dataset(loaded: LoadedScenario) -> Dataset:
             problems.add(lname, f"retailer {r!r} is not in {rname}", row=rows.get(r), field="retailer_id")
         if m and m not in mids:
             problems.add(lname, f"manager {m!r} is not in {mname}", row=rows.get(r), field="manager_id")
+    check_team(loaded, retailers, managers, locked_raw, rows, lname, problems)
     warnings: list[str] = []
     if districts is not None and not problems:
         dids = set(districts["district_id"])

@@ -9,35 +9,59 @@ import numpy as np
 import pandas as pd
 
 from planner.config.scenario import format_clock
+from planner.design.availability import availability_table
 from planner.design.context import Context, adjacency
 from planner.design.policy import is_routed
+from planner.design.specialists import specialist_slots
 from planner.design.territories import Slot, Territories
 from planner.plan.kpis import compute_kpis
-from planner.plan.model import VISIT_OUT, Plan, clock_seconds
+from planner.plan.model import UNPLANNED_OUT, VISIT_OUT, Plan, clock_seconds
 from solvers.common import Status
 from solvers.schedule.problem import Route, ScheduleResult, ScheduleStats, Unplanned, Visit
 
 
 def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np.ndarray, ScheduleResult]],
                   *, methods: dict[str, str]) -> Plan:
+    assignments = assignment_table(ctx, terr)
+    vrows, urows, routes = calendar_rows(ctx, terr.slots, calendars, kind="regular")
+    visits = pd.DataFrame(vrows, columns=VISIT_OUT)
+    unplanned = pd.DataFrame(urows, columns=UNPLANNED_OUT)
+    managers = pd.DataFrame({
+        "manager_id": [s.manager_id for s in terr.slots], "team": [s.team for s in terr.slots],
+        "lon": [s.lon if s.lon_input is None else s.lon_input for s in terr.slots],
+        "lat": [s.lat if s.lat_input is None else s.lat_input for s in terr.slots],
+        "lon_wgs84": [s.lon for s in terr.slots], "lat_wgs84": [s.lat for s in terr.slots],
+        "shift_start": [format_clock(s.shift_start_s) for s in terr.slots],
+        "shift_end": [format_clock(s.shift_end_s) for s in terr.slots],
+        "vacant": [s.vacant for s in terr.slots], "role": "manager",
+        "skills": [slot_text(ctx, s, "skills") for s in terr.slots],
+        "leave": [slot_text(ctx, s, "leave_text") for s in terr.slots]})
+    territories = territory_features(ctx, terr)
+    return Plan(assignments=assignments, visits=visits, unplanned=unplanned, managers=managers, routes=routes,
+                territories=territories, manifest={"methods": methods})
+
+
+def calendar_rows(ctx: Context, slots: list[Slot], calendars: dict[int, tuple[np.ndarray, ScheduleResult]],
+                  *, kind: str) -> tuple[list[tuple], list[tuple], list[dict]]:
+    """Rows of ``visits.csv`` and ``unplanned.csv`` and the ``routes.geojson`` features of the
+    calendars of ``slots`` (slot index -> (retailer indices, result)); ``kind`` is the visits'
+    kind (``regular``, ``specialist``)."""
     r = ctx.ds.retailers
     rid = r["retailer_id"].to_numpy()
     cls = r["class"].to_numpy()
     dates = [d.date.isoformat() for d in ctx.days]
-    assignments = assignment_table(ctx, terr)
     vrows, urows, routes = [], [], []
     lonlat = ctx.lonlat
     lon_in, lat_in = r["lon_input"].to_numpy(float), r["lat_input"].to_numpy(float)
     lon_w, lat_w = r["lon"].to_numpy(float), r["lat"].to_numpy(float)
     for k, (units, res) in sorted(calendars.items()):
-        s = terr.slots[k]
+        s = slots[k]
         for route in sorted(res.routes, key=lambda x: x.day):
-            coords = [(s.lon, s.lat)]
             for q, st in enumerate(route.stops, start=1):
                 g = int(units[st.customer])
                 vrows.append((s.manager_id, route.day, dates[route.day], q, rid[g], format_clock(st.arrival_s),
                               format_clock(st.departure_s), int(st.travel_s), int(st.departure_s - st.start_s),
-                              lon_in[g], lat_in[g], lon_w[g], lat_w[g]))
+                              lon_in[g], lat_in[g], lon_w[g], lat_w[g], kind))
             path = [s.base_loc] + [int(units[st.customer]) for st in route.stops] + [s.base_loc]
             coords = route_coords(ctx, path, lonlat, s)
             wait = sum(st.start_s - st.arrival_s for st in route.stops)
@@ -48,25 +72,23 @@ def assemble_plan(ctx: Context, terr: Territories, calendars: dict[int, tuple[np
                                           "n_visits": len(route.stops), "travel_s": int(route.travel_s),
                                           "service_s": int(route.service_s), "wait_s": int(wait),
                                           "return_travel_s": int(route.return_travel_s),
-                                          "breaks": [{"start": format_clock(b0), "duration_s": int(bd)} for b0, bd in route.breaks]}})
+                                          "breaks": [{"start": format_clock(b0), "duration_s": int(bd)} for b0, bd in route.breaks],
+                                          "kind": kind}})
         for u in res.unplanned:  # one entry per visit not planned
             g = int(units[u.customer])
             d = u.day
             urows.append((rid[g], s.manager_id, cls[g], "" if d is None else d, "" if d is None else dates[d],
-                          u.reason, u.message))
-    visits = pd.DataFrame(vrows, columns=VISIT_OUT)
-    unplanned = pd.DataFrame(urows, columns=["retailer_id", "manager_id", "class", "day_index", "date", "reason", "message"])
-    managers = pd.DataFrame({
-        "manager_id": [s.manager_id for s in terr.slots], "team": [s.team for s in terr.slots],
-        "lon": [s.lon if s.lon_input is None else s.lon_input for s in terr.slots],
-        "lat": [s.lat if s.lat_input is None else s.lat_input for s in terr.slots],
-        "lon_wgs84": [s.lon for s in terr.slots], "lat_wgs84": [s.lat for s in terr.slots],
-        "shift_start": [format_clock(s.shift_start_s) for s in terr.slots],
-        "shift_end": [format_clock(s.shift_end_s) for s in terr.slots],
-        "vacant": [s.vacant for s in terr.slots]})
-    territories = territory_features(ctx, terr)
-    return Plan(assignments=assignments, visits=visits, unplanned=unplanned, managers=managers, routes=routes,
-                territories=territories, manifest={"methods": methods})
+                          u.reason, u.message, kind))
+    return vrows, urows, routes
+
+
+def slot_text(ctx: Context, s: Slot, column: str) -> str:
+    """A text column of the managers file for ``managers.csv`` (skills ``;``-separated; "" for a
+    vacant position)."""
+    if s.manager_row is None or column not in ctx.ds.managers.columns:
+        return ""
+    v = ctx.ds.managers[column].iat[s.manager_row]
+    return ";".join(v) if isinstance(v, tuple) else str(v)
 
 
 def assignment_table(ctx: Context, terr: Territories) -> pd.DataFrame:
@@ -107,9 +129,11 @@ def kept_calendars(ctx: Context, terr: Territories, parent: Plan, slots) -> dict
     owner_ids = dict(zip(parent.assignments["retailer_id"].astype(str), parent.assignments["manager_id"].astype(str),
                          strict=True))
     sizes = pd.Series(list(owner_ids.values()), dtype=object).value_counts().to_dict()
-    visits = parent.visits.sort_values(["manager_id", "day_index", "sequence"], kind="stable")
+    regular = parent.visits[parent.visits.get("kind", "regular") == "regular"]  # not specialists' visits
+    visits = regular.sort_values(["manager_id", "day_index", "sequence"], kind="stable")
     by_mgr_visits = dict(tuple(visits.groupby("manager_id", sort=False)))
-    by_mgr_unplanned = dict(tuple(parent.unplanned.groupby("manager_id", sort=False)))
+    unpl = parent.unplanned[parent.unplanned.get("kind", "regular") == "regular"]  # not contacts or specialists
+    by_mgr_unplanned = dict(tuple(unpl.groupby("manager_id", sort=False)))
     routes_of: dict[str, list[dict]] = {}
     for f in parent.routes:
         routes_of.setdefault(str(f["properties"]["manager_id"]), []).append(f["properties"])
@@ -235,4 +259,13 @@ def plan_kpis(ctx: Context, plan: Plan, terr: Territories) -> dict:
     return compute_kpis(plan, retailers=ctx.ds.retailers, required=required, routed=routed,
                         key_classes=set(sc.key_class_set), base_travel_s=base_travel,
                         workload_s=ctx.work.total_s, estimated_hours=terr.estimated_hours or None,
-                        adjacency=adjacency(ctx))
+                        adjacency=adjacency(ctx), **team_kpi_inputs(ctx, terr))
+
+
+def team_kpi_inputs(ctx: Context, terr: Territories) -> dict:
+    """What :func:`compute_kpis` needs of the team: contacts and specialist visits required per
+    class, and every manager's and specialist's available time, leave and duties."""
+    sc = ctx.loaded.scenario
+    return {"contacts_required": {c: sc.required_contacts(c) for c in sc.classes},
+            "specialist_required": {c: sc.required_specialist_visits(c) for c in sc.classes},
+            "availability": availability_table(ctx.loaded, ctx.ds, ctx.days, [*terr.slots, *specialist_slots(ctx)])}

@@ -39,7 +39,9 @@ def _ratio(a: float, b: float) -> float | None:
 def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int], routed: dict[str, bool],
                  key_classes: set[str], base_travel_s: dict[str, np.ndarray] | None = None,
                  workload_s: np.ndarray | None = None, estimated_hours: dict[str, float] | None = None,
-                 adjacency: np.ndarray | None = None) -> dict:
+                 adjacency: np.ndarray | None = None, contacts_required: dict[str, int] | None = None,
+                 specialist_required: dict[str, int] | None = None,
+                 availability: dict[str, dict] | None = None) -> dict:
     """KPIs of ``plan``.
 
     Parameters
@@ -59,6 +61,10 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         ``(e, 2)`` retailer index pairs (input order) of the territory-design adjacency graph;
         gives each territory's number of connected parts (``parts``) and the global count of
         territories that are not contiguous.
+    contacts_required, specialist_required:
+        Per class: contacts and specialist visits required in the horizon (default none).
+    availability:
+        Per manager or specialist: ``available_hours``, ``leave_days``, ``duty_hours``.
     """
     r = retailers.set_index("retailer_id")
     a = plan.assignments.copy()
@@ -67,26 +73,47 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
     a["required"] = a["class"].map(required).astype(int)
     a["routed"] = a["class"].map(routed).astype(bool)
     a["key"] = a["class"].isin(key_classes)
-    v = plan.visits
+    a["contacts_required"] = a["class"].map(contacts_required or {}).fillna(0).astype(int)
+    a["specialist_required"] = a["class"].map(specialist_required or {}).fillna(0).astype(int)
+    kind = plan.visits["kind"] if "kind" in plan.visits.columns else pd.Series("regular", index=plan.visits.index)
+    v = plan.visits[kind != "specialist"]
+    vs = plan.visits[kind == "specialist"]
+    ukind = plan.unplanned["kind"] if "kind" in plan.unplanned.columns else pd.Series("regular", index=plan.unplanned.index)
+    up, ups, upc = (plan.unplanned[ukind == k] for k in ("regular", "specialist", "contact"))
+    cont = plan.contacts
     per_retailer_planned = v.groupby("retailer_id").size()
     a["planned"] = a["retailer_id"].map(per_retailer_planned).fillna(0).astype(int)
-    # remote classes: every required contact counts as made (no route needed)
-    a.loc[~a["routed"], "planned"] = a.loc[~a["routed"], "required"]
+    if cont is None:  # a plan made before contacts were scheduled: every remote contact counts as made
+        a.loc[~a["routed"], "planned"] = a.loc[~a["routed"], "required"]
+        remote_s = (a.loc[~a["routed"]].assign(s=lambda d: d["required"] * r.loc[d["retailer_id"], "service_s"].to_numpy())
+                    .groupby("manager_id")["s"].sum())
+        cont = pd.DataFrame(columns=["manager_id", "retailer_id", "start", "end"])
+    else:
+        a.loc[~a["routed"], "planned"] = a.loc[~a["routed"], "retailer_id"].map(
+            cont.groupby("retailer_id").size()).fillna(0).astype(int)
+        dur = clock_s(cont["end"]) - clock_s(cont["start"])
+        remote_s = pd.Series(dur, index=cont.index).groupby(cont["manager_id"]).sum()
     routes = pd.DataFrame([f["properties"] for f in plan.routes]) if plan.routes else pd.DataFrame(
         columns=["manager_id", "day_index", "travel_s", "service_s", "wait_s", "start_s", "end_s"])
-    remote_s = (a.loc[~a["routed"]].assign(s=lambda d: d["required"] * r.loc[d["retailer_id"], "service_s"].to_numpy())
-                .groupby("manager_id")["s"].sum())
-    up = plan.unplanned
+    roles = plan.managers["role"] if "role" in plan.managers.columns else pd.Series("manager", index=plan.managers.index)
     mgr_rows = []
     all_radius: list[np.ndarray] = []
     weighted_num = weighted_den = 0.0
     wl_by_id = None
     if workload_s is not None:
         wl_by_id = pd.Series(workload_s, index=retailers["retailer_id"].to_numpy())
-    for mid in plan.managers["manager_id"]:
-        am = a[a["manager_id"] == mid]
+    for mid, role in zip(plan.managers["manager_id"], roles, strict=True):
+        specialist = role == "specialist"
         rm = routes[routes["manager_id"] == mid] if len(routes) else routes
-        vm = v[v["manager_id"] == mid]
+        if specialist:
+            vm, um = vs[vs["manager_id"] == mid], ups[ups["manager_id"] == mid]
+            am = a[a["retailer_id"].isin(set(vm["retailer_id"]) | set(um["retailer_id"]))]
+            need = int(am["specialist_required"].sum())
+        else:
+            vm, um = v[v["manager_id"] == mid], up[up["manager_id"] == mid]
+            am = a[a["manager_id"] == mid]
+            need = int(am.loc[am["routed"], "required"].sum())
+        cm = cont[cont["manager_id"] == mid]
         travel = float(rm["travel_s"].sum()) if len(rm) else 0.0
         service = float(vm["service_s"].sum()) + float(remote_s.get(mid, 0.0))
         wait = float(rm["wait_s"].sum()) if len(rm) and "wait_s" in rm else 0.0
@@ -94,12 +121,15 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         row = {
             "manager_id": mid,
             "team": str(plan.managers.loc[plan.managers["manager_id"] == mid, "team"].iloc[0]),
+            "role": str(role),
             "retailers": int(len(am)),
             "key_customers": int(am["key"].sum()),
             "sales_volume": float(am["sales_volume"].sum()),
             "visits": int(len(vm)),
-            "visits_required": int(am.loc[am["routed"], "required"].sum()),
-            "unplanned_visits": int((up["manager_id"] == mid).sum()),
+            "visits_required": need,
+            "unplanned_visits": int(len(um)),
+            "contacts": int(len(cm)),
+            "contacts_unplanned": int((upc["manager_id"] == mid).sum()),
             "service_hours": service / 3600.0,
             "travel_hours": travel / 3600.0,
             "wait_hours": wait / 3600.0,
@@ -108,7 +138,9 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
             "days_worked": int(rm["day_index"].nunique()) if len(rm) else 0,
             "max_day_hours": float(day_h.max()) if len(day_h) else 0.0,
         }
-        if base_travel_s is not None and mid in base_travel_s and len(base_travel_s[mid]):
+        if availability is not None and mid in availability:
+            row.update({k: availability[mid][k] for k in ("available_hours", "leave_days", "duty_hours")})
+        if not specialist and base_travel_s is not None and mid in base_travel_s and len(base_travel_s[mid]):
             bt = np.asarray(base_travel_s[mid], dtype=float)
             bt = bt[bt < 1e12]
             if len(bt):
@@ -119,22 +151,26 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
                 all_radius.append(bt)
                 weighted_num += float((bt * w).sum())
                 weighted_den += float(w.sum())
-        if wl_by_id is not None:
+        if not specialist and wl_by_id is not None:
             row["designed_workload_hours"] = float(wl_by_id.loc[am["retailer_id"]].sum() / 3600.0)
-        if estimated_hours is not None and mid in estimated_hours:
+        if not specialist and estimated_hours is not None and mid in estimated_hours:
             row["estimated_workload_hours"] = float(estimated_hours[mid])
         mgr_rows.append(row)
     if adjacency is not None:
         parts = territory_parts(retailers["retailer_id"].to_numpy(), a, adjacency)
         for m in mgr_rows:
-            m["parts"] = int(parts.get(m["manager_id"], 0))
-    work = np.array([m["workload_hours"] for m in mgr_rows], dtype=float)
+            if m["role"] == "manager":
+                m["parts"] = int(parts.get(m["manager_id"], 0))
+    mgrs = [m for m in mgr_rows if m["role"] == "manager"]
+    specs = [m for m in mgr_rows if m["role"] == "specialist"]
+    work = np.array([m["workload_hours"] for m in mgrs], dtype=float)
     active = work[work > 0] if (work > 0).any() else work
     mean = float(active.mean()) if len(active) else 0.0
-    for m in mgr_rows:
+    for m in mgrs:
         m["workload_vs_mean"] = (m["workload_hours"] / mean - 1.0) if mean > 0 else None
-    travel_h = float(sum(m["travel_hours"] for m in mgr_rows))
-    service_h = float(sum(m["service_hours"] for m in mgr_rows))
+    spec_imbalance = specialist_balance(specs)
+    travel_h = float(sum(m["travel_hours"] for m in mgrs))
+    service_h = float(sum(m["service_hours"] for m in mgrs))
     comp = {}
     for cls, g in a.groupby("class"):
         comp[str(cls)] = _ratio(g["planned"].sum(), g["required"].sum())
@@ -149,23 +185,65 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         "travel_hours": travel_h,
         "service_hours": service_h,
         "workload_hours": travel_h + service_h,
-        "wait_hours": float(sum(m["wait_hours"] for m in mgr_rows)),
+        "wait_hours": float(sum(m["wait_hours"] for m in mgrs)),
         "visits_planned": int(len(v)),
         "visits_required": int(a.loc[a["routed"], "required"].sum()),
-        "remote_contacts": int(a.loc[~a["routed"], "required"].sum()),
+        "remote_contacts": int(a["contacts_required"].sum()) if contacts_required is not None
+        else int(a.loc[~a["routed"], "required"].sum()),
         "retailers": int(len(a)),
-        "managers": int(len(mgr_rows)),
-        "routes": int(len(routes)),
+        "managers": int(len(mgrs)),
+        "routes": int(sum(1 for f in plan.routes if f["properties"].get("kind", "regular") != "specialist")),
         "workload_cv": float(active.std() / mean) if mean > 0 else None,
         "compactness_min": (weighted_num / weighted_den / 60.0) if weighted_den > 0 else None,
         "service_radius_p95_min": float(np.percentile(np.concatenate(all_radius), 95) / 60.0) if all_radius else None,
     }
+    if plan.contacts is not None:
+        g["contacts_planned"] = int(len(cont))
+        g["contacts_unplanned"] = int(len(upc))
+    if specialist_required is not None:
+        g.update({
+            "specialists": len(specs),
+            "specialist_visits_required": int(a["specialist_required"].sum()),
+            "specialist_visits_planned": int(len(vs)),
+            "specialist_visits_unplanned": int(len(ups)),
+            "specialist_travel_hours": float(sum(m["travel_hours"] for m in specs)),
+            "specialist_service_hours": float(sum(m["service_hours"] for m in specs)),
+            "specialist_imbalance": spec_imbalance,
+        })
+    if availability is not None:
+        g["leave_days"] = int(sum(m.get("leave_days", 0) for m in mgr_rows))
+        g["duty_hours"] = float(sum(m.get("duty_hours", 0.0) for m in mgr_rows))
     if wl_by_id is not None:
-        dw = np.array([m["designed_workload_hours"] for m in mgr_rows if m["retailers"] > 0])
+        dw = np.array([m["designed_workload_hours"] for m in mgrs if m["retailers"] > 0])
         g["design_imbalance"] = float(dw.max() / dw.mean() - 1.0) if len(dw) and dw.mean() > 0 else None
     if adjacency is not None:
-        g["non_contiguous_territories"] = int(sum(1 for m in mgr_rows if m.get("parts", 0) > 1))
+        g["non_contiguous_territories"] = int(sum(1 for m in mgrs if m.get("parts", 0) > 1))
     return {"global": g, "managers": mgr_rows}
+
+
+def specialist_balance(specs: list[dict]) -> float | None:
+    """Sets each specialist's ``workload_vs_mean`` against the mean of its team's specialists
+    with work; returns the largest ``max / mean - 1`` over teams (``None``: no specialist work)."""
+    worst = None
+    for team in sorted({m["team"] for m in specs}):
+        rows = [m for m in specs if m["team"] == team]
+        work = np.array([m["workload_hours"] for m in rows], dtype=float)
+        active = work[work > 0]
+        mean = float(active.mean()) if len(active) else 0.0
+        for m in rows:
+            m["workload_vs_mean"] = (m["workload_hours"] / mean - 1.0) if mean > 0 else None
+        if mean > 0:
+            x = float(active.max()) / mean - 1.0
+            worst = x if worst is None else max(worst, x)
+    return worst
+
+
+def clock_s(series: pd.Series) -> np.ndarray:
+    """``HH:MM:SS`` texts -> seconds."""
+    parts = series.astype(str).str.split(":", expand=True)
+    if not len(series):
+        return np.zeros(0, dtype=np.int64)
+    return (parts[0].astype(int) * 3600 + parts[1].astype(int) * 60 + parts[2].astype(int)).to_numpy()
 
 
 def territory_parts(retailer_ids: np.ndarray, assignments: pd.DataFrame, adjacency: np.ndarray) -> dict[str, int]:

@@ -3,9 +3,14 @@
 A plan folder holds::
 
     assignments.csv      retailer_id, manager_id, team
-    visits.csv           manager_id, day_index, date, sequence, retailer_id, arrival, departure, travel_s, service_s
-    unplanned.csv        retailer_id, manager_id, class, day_index, date, reason, message
-    managers.csv         manager_id, team, lon, lat, shift_start, shift_end, vacant
+    visits.csv           manager_id, day_index, date, sequence, retailer_id, arrival, departure, travel_s, service_s,
+                         ..., kind (regular: the territory's manager; specialist: a specialist of its team)
+    unplanned.csv        retailer_id, manager_id, class, day_index, date, reason, message, kind (regular,
+                         specialist, contact)
+    managers.csv         manager_id, team, lon, lat, shift_start, shift_end, vacant, role (manager,
+                         specialist), skills, leave
+    contacts.csv         manager_id, date, start, end, retailer_id, phone, day_index, kind: phone and
+                         messaging contacts at the desk
     territories.geojson  one (multi)polygon per manager with its measures
     routes.geojson       one line per manager and day, base -> visits -> base, with timings and breaks
     kpis.json            {"global": {...}, "managers": [...], "baseline": {...}}
@@ -39,8 +44,11 @@ COORD_COLUMNS = ["lon", "lat", "lon_wgs84", "lat_wgs84"]
 """Coordinates in outputs: ``lon, lat`` in the input CRS (``inputs.crs``: the numbers the user gave),
 ``lon_wgs84, lat_wgs84`` in WGS84 (GeoJSON files are always WGS84)."""
 ASSIGNMENT_OUT = ["retailer_id", "manager_id", "team", "class", "class_rule", *COORD_COLUMNS]
-VISIT_OUT = [*VISIT_COLUMNS, *COORD_COLUMNS]
-MANAGER_OUT = ["manager_id", "team", *COORD_COLUMNS, "shift_start", "shift_end", "vacant"]
+VISIT_OUT = [*VISIT_COLUMNS, *COORD_COLUMNS, "kind"]
+UNPLANNED_OUT = [*UNPLANNED_COLUMNS, "kind"]
+MANAGER_OUT = ["manager_id", "team", *COORD_COLUMNS, "shift_start", "shift_end", "vacant", "role", "skills", "leave"]
+CONTACT_OUT = ["manager_id", "date", "start", "end", "retailer_id", "phone", "day_index", "kind"]
+"""``contacts.csv`` (plans made since contacts are scheduled)."""
 PLAN_FILES = ["assignments.csv", "visits.csv", "unplanned.csv", "managers.csv", "territories.geojson",
               "routes.geojson", "kpis.json", "manifest.json"]
 
@@ -59,6 +67,7 @@ class Plan:
     manifest: dict = field(default_factory=dict)
     scenario_text: str | None = None
     extra_files: dict[str, bytes] = field(default_factory=dict)  # e.g. report.html, moves.csv
+    contacts: pd.DataFrame | None = None  # contacts.csv (None: a plan made before contacts were scheduled)
     sub_plans: dict[str, Plan] = field(default_factory=dict)  # e.g. "baseline"
 
 
@@ -104,7 +113,10 @@ def write_into(plan: Plan, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     _ordered(plan.assignments, ASSIGNMENT_OUT).to_csv(folder / "assignments.csv", index=False, encoding="utf-8")
     _ordered(plan.visits, VISIT_OUT).to_csv(folder / "visits.csv", index=False, encoding="utf-8")
-    plan.unplanned[UNPLANNED_COLUMNS].to_csv(folder / "unplanned.csv", index=False, encoding="utf-8")
+    plan.unplanned[[c for c in UNPLANNED_OUT if c in plan.unplanned.columns]].to_csv(
+        folder / "unplanned.csv", index=False, encoding="utf-8")
+    if plan.contacts is not None:
+        _ordered(plan.contacts, CONTACT_OUT).to_csv(folder / "contacts.csv", index=False, encoding="utf-8")
     _ordered(plan.managers, MANAGER_OUT).to_csv(folder / "managers.csv", index=False, encoding="utf-8")
     for name, feats in (("territories.geojson", plan.territories), ("routes.geojson", plan.routes)):
         (folder / name).write_text(dumps(_clean({"type": "FeatureCollection", "features": feats})), encoding="utf-8")
@@ -177,6 +189,10 @@ def read_plan(folder: Path) -> Plan:
         managers["lon_wgs84"], managers["lat_wgs84"] = managers["lon"], managers["lat"]
     else:
         managers = managers.astype({"lon_wgs84": "float64", "lat_wgs84": "float64"})
+    for df, col, default in ((visits, "kind", "regular"), (unplanned, "kind", "regular"), (managers, "role", "manager")):
+        if col not in df.columns:  # plans made before specialists and contacts
+            df[col] = default
+    contacts = csv("contacts.csv", CONTACT_OUT[:6], {}) if (folder / "contacts.csv").exists() else None
     subs = {}
     for sub in ("baseline",):
         if (folder / sub / "manifest.json").exists():
@@ -184,7 +200,8 @@ def read_plan(folder: Path) -> Plan:
     scen = (folder / "scenario.yaml").read_text(encoding="utf-8") if (folder / "scenario.yaml").exists() else None
     return Plan(assignments=assignments, visits=visits, unplanned=unplanned, managers=managers,
                 routes=js("routes.geojson").get("features", []), territories=js("territories.geojson").get("features", []),
-                kpis=js("kpis.json"), manifest=js("manifest.json"), scenario_text=scen, sub_plans=subs)
+                kpis=js("kpis.json"), manifest=js("manifest.json"), scenario_text=scen, sub_plans=subs,
+                contacts=contacts)
 
 
 def clock_seconds(series: pd.Series) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 Order of work: read the folder (:mod:`~planner.validate.planfiles`), check and re-read its scenario
 and inputs (:mod:`~planner.validate.inputs`; nothing else is checked when they changed), check the
-horizon in ``manifest.json``, managers and assignments (:mod:`~planner.validate.structure`), the
-routes (:mod:`~planner.validate.routes`), unplanned visits and frequencies
-(:mod:`~planner.validate.frequency`), ``territories.geojson``, and every KPI
+horizon in ``manifest.json``, managers and assignments (:mod:`~planner.validate.structure`; each
+person's days after leave and duties: :mod:`~planner.validate.availability`), the routes
+(:mod:`~planner.validate.routes`, specialists' visits included), unplanned visits, the contacts
+(:mod:`~planner.validate.contacts`) and frequencies (:mod:`~planner.validate.frequency`), ``territories.geojson``, and every KPI
 (:mod:`~planner.validate.kpis`). A ``baseline/`` sub-plan folder is validated the same way (with
 the same re-read inputs when it was made from the same ones), and the plan's ``baseline`` and
 ``comparison`` KPIs are checked against it.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.errors import ValidationFailed
+from planner.validate.contacts import check_contacts
 from planner.validate.findings import ValidationReport
 from planner.validate.frequency import check_frequency, check_unplanned
 from planner.validate.inputs import Inputs, fingerprint, load_inputs
@@ -102,8 +104,9 @@ def check_folder(files: PlanFiles, name: str, inputs: Inputs | None) -> Checked:
     owner = check_assignments(files, inputs, managers, rep)
     check_retailer_columns(files.visits, inputs, rep)
     visits, routes = check_routes(files, inputs, managers, owner, rep)
-    listed = check_unplanned(files, inputs, owner, rep)
-    check_frequency(inputs, visits, listed, rep)
+    listed = check_unplanned(files, inputs, owner, rep, managers)
+    contacts = check_contacts(files, inputs, managers, owner, routes, rep)
+    check_frequency(inputs, visits, listed, rep, contacts)
     mine = recompute(files, inputs, managers, owner, visits, routes)
     compare_plan_kpis(files.kpis, mine, rep)
     check_territories(files, mine, rep)
@@ -132,7 +135,7 @@ def check_manifest_days(files: PlanFiles, inp: Inputs, rep: ValidationReport) ->
 
 def check_territories(files: PlanFiles, mine: dict, rep: ValidationReport) -> None:
     """``territories.geojson``: one feature per manager with retailers, its count and estimated workload."""
-    rows = {x["manager_id"]: x for x in mine["managers"]}
+    rows = {x["manager_id"]: x for x in mine["managers"] if x.get("role", "manager") == "manager"}  # specialists: none
     seen = set()
     for k, f in enumerate(files.territories, start=1):
         p = (f.get("properties") or {}) if isinstance(f, dict) else {}

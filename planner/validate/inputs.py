@@ -21,6 +21,7 @@ from planner.errors import PlannerError
 from planner.inputs.dataset import Dataset, load_dataset
 from planner.inputs.tables import file_sha256
 from planner.travel.model import TravelModel, travel_model
+from planner.validate.availability import DutyRule, duty_rules
 from planner.validate.calendar import (
     BreakWindow,
     HorizonDay,
@@ -42,6 +43,11 @@ class ClassRule:
     key: bool  # a key class
     custom_patterns: tuple[tuple[int, ...], ...] | None
     value: float
+    contacts: int = 0  # phone/messaging contacts in the horizon (routed: remote_per_cycle; remote: required)
+    contact_s: int | None = None  # seconds per contact (None: the retailer's service time, a remote class)
+    specialist: int = 0  # specialist visits in the horizon
+    skill: str = ""  # the skill they need (lower case)
+    specialist_s: int = 0  # seconds per specialist visit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +61,8 @@ class Inputs:
     classes: dict[str, ClassRule]
     breaks: list[BreakWindow]
     shift_s: tuple[int, int]  # the calendar's default shift
+    duties: list[DutyRule] = field(default_factory=list)
+    break_rules: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end, duration) seconds
     fingerprint: tuple  # scenario text + input hashes: equal fingerprints share one Inputs
     cache: dict = field(default_factory=dict)  # values derived once per inputs (retailer index, design)
 
@@ -129,15 +137,24 @@ def load_inputs(files: PlanFiles, rep: ValidationReport) -> Inputs | None:
     days = horizon_days(start, cal.weeks, cal.working_days, cal.holidays)
     key = set(sc.key_classes) if sc.key_classes else default_key_classes(
         {c: p.visits_per_cycle for c, p in sc.classes.items()})
-    classes = {c: ClassRule(name=c, required=required_visits(visits_per_cycle=p.visits_per_cycle, weeks=cal.weeks,
-                                                             patterns=p.patterns),
-                            routed=p.mode == "visit", key=c in key,
-                            custom_patterns=tuple(tuple(q) for q in p.patterns) if p.patterns else None,
-                            value=p.value)
-               for c, p in sc.classes.items()}
+    classes = {}
+    for c, p in sc.classes.items():
+        required = required_visits(visits_per_cycle=p.visits_per_cycle, weeks=cal.weeks, patterns=p.patterns)
+        remote = p.mode == "remote"
+        classes[c] = ClassRule(
+            name=c, required=required, routed=not remote, key=c in key,
+            custom_patterns=tuple(tuple(q) for q in p.patterns) if p.patterns else None, value=p.value,
+            contacts=required if remote else required_visits(visits_per_cycle=p.remote_per_cycle, weeks=cal.weeks,
+                                                              patterns=None),
+            contact_s=None if remote else int(round(p.remote_min * 60)),
+            specialist=required_visits(visits_per_cycle=p.specialist_visits_per_cycle, weeks=cal.weeks, patterns=None),
+            skill=str(p.specialist_skill or "").strip().lower(),
+            specialist_s=int(round(60 * (p.service_min if p.specialist_service_min is None else p.specialist_service_min))))
+    rules = [(parse_clock(b.start), parse_clock(b.end), int(round(b.duration_min * 60))) for b in cal.breaks]
     breaks = break_windows([(parse_clock(b.start), parse_clock(b.end), b.duration_min) for b in cal.breaks])
     return Inputs(loaded=loaded, ds=ds, travel=travel, days=days, classes=classes, breaks=breaks,
-                  shift_s=(parse_clock(cal.shift.start), parse_clock(cal.shift.end)), fingerprint=fingerprint(files))
+                  shift_s=(parse_clock(cal.shift.start), parse_clock(cal.shift.end)), fingerprint=fingerprint(files),
+                  duties=duty_rules(cal.duties), break_rules=rules)
 
 
 def default_key_classes(visits_per_cycle: dict[str, int]) -> set[str]:

@@ -48,7 +48,7 @@ from planner.validate.design import (
 )
 from planner.validate.findings import ValidationReport
 from planner.validate.inputs import Inputs
-from planner.validate.planfiles import PlanFiles
+from planner.validate.planfiles import PlanFiles, parse_time_of_day
 from planner.validate.routes import RouteFacts, Visit
 from planner.validate.structure import Manager
 from solvers.common import UNREACHABLE
@@ -77,6 +77,9 @@ def design_facts(inp: Inputs) -> dict:
                             xy=xy, soft_travel=inp.travel.soft, seed=sc.solver.seed)
     w, visits = workload_estimate(xy=xy, required=required, routed=routed, service_s=r["service_s"].to_numpy(),
                                   n_days=len(inp.days), seconds_per_m=spm, factor=sc.territories.access_factor)
+    # contacts a visited class adds take their time at the desk (a remote class's are its required visits)
+    w = w + np.array([inp.classes[c].contacts * inp.classes[c].contact_s if inp.classes[c].routed else 0
+                      for c in cls], dtype=float)
     facts = {"w": w, "visits": visits, "required": required, "routed": routed, "edges": adjacency_edges(xy),
              "seconds_per_m": spm}
     inp.cache["design"] = facts
@@ -92,94 +95,163 @@ def recompute(files: PlanFiles, inp: Inputs, managers: dict[str, Manager], owner
     design = design_facts(inp)
     w, in_person, required, routed = design["w"], design["visits"], design["required"], design["routed"]
     key = np.array([inp.classes[c].key for c in cls], dtype=bool)
+    need_contacts = np.array([inp.classes[c].contacts for c in cls], dtype=float)
+    need_special = np.array([inp.classes[c].specialist for c in cls], dtype=float)
     svc = r["service_s"].to_numpy(float)
     sales = r["sales_volume"].to_numpy(float)
     own = np.array([owner.get(x, "") for x in rid], dtype=object)
     assigned = own != ""
-    n_visits = Counter(v.retailer_id for v in visits)
+    team = files.contacts is not None  # a plan made since contacts, specialists, leave and duties
+    regular = [v for v in visits if v.kind != "specialist"]
+    special = [v for v in visits if v.kind == "specialist"]
+    kinds = [files.kind(files.unplanned, k) for k in range(len(files.unplanned))]
+    un_mgr = files.unplanned.col("manager_id")
+    n_visits = Counter(v.retailer_id for v in regular)
     planned = np.array([n_visits.get(x, 0) for x in rid], dtype=float)
-    planned = np.where(routed, planned, required)  # remote contacts count as made
+    contact_s: dict[str, float] = defaultdict(float)
+    n_contacts: Counter[str] = Counter()
+    if team:
+        made = Counter(files.contacts.col("retailer_id"))
+        planned = np.where(routed, planned, np.array([made.get(x, 0) for x in rid], dtype=float))
+        for m, a, b in zip(files.contacts.col("manager_id"), files.contacts.col("start"), files.contacts.col("end"),
+                           strict=True):
+            ta, tb = parse_time_of_day(a), parse_time_of_day(b)
+            contact_s[m] += (tb - ta) if ta is not None and tb is not None else 0
+            n_contacts[m] += 1
+    else:
+        planned = np.where(routed, planned, required)  # remote contacts count as made
+        for m in set(own[assigned & ~routed]):
+            contact_s[m] = float((required * svc)[(own == m) & ~routed].sum())
     by_mgr: dict[str, list[RouteFacts]] = defaultdict(list)
     for rt in routes:
         by_mgr[rt.manager_id].append(rt)
-    visits_by_mgr = Counter(v.manager_id for v in visits)
-    unplanned_by_mgr = Counter(files.unplanned.col("manager_id"))
     ids = list(managers)
     bases = [managers[m].base_loc for m in ids]
-    known = [k for k, b in enumerate(bases) if b is not None]
+    known = [k for k, b in enumerate(bases) if b is not None and managers[ids[k]].role == "manager"]
     base_rows = inp.travel.soft.from_sources(np.array([bases[k] for k in known], dtype=np.int64)) if known else None
     base_row_of = {ids[k]: base_rows[j, : len(rid)] for j, k in enumerate(known)} if base_rows is not None else {}
     parts = territory_parts(own, design["edges"])
-    n_working = sum(1 for d in inp.days if d.working)
     rows, pooled_t, pooled_w = [], [], []
     for m in ids:
-        mine = own == m
+        person = managers[m]
+        specialist = person.role == "specialist"
         rts = by_mgr.get(m, [])
+        if specialist:
+            mine_v = [v for v in special if v.manager_id == m]
+            mine_u = [k for k, x in enumerate(un_mgr) if x == m and kinds[k] == "specialist"]
+            served = {v.retailer_id for v in mine_v} | {files.unplanned.col("retailer_id")[k] for k in mine_u}
+            mine = np.isin(rid, sorted(served))
+            need = int(need_special[mine].sum())
+        else:
+            mine_v = [v for v in regular if v.manager_id == m]
+            mine_u = [k for k, x in enumerate(un_mgr) if x == m and kinds[k] == "regular"]
+            mine = own == m
+            need = int(required[mine & routed].sum())
         travel = float(sum(rt.travel_s for rt in rts))
-        service = float(sum(rt.service_s for rt in rts)) + float((required * svc)[mine & ~routed].sum())
+        service = float(sum(rt.service_s for rt in rts)) + contact_s.get(m, 0.0)
         row = {
-            "manager_id": m, "team": managers[m].team, "retailers": int(mine.sum()),
+            "manager_id": m, "team": person.team, "retailers": int(mine.sum()),
             "key_customers": int((mine & key).sum()), "sales_volume": float(sales[mine].sum()),
-            "visits": int(visits_by_mgr.get(m, 0)), "visits_required": int(required[mine & routed].sum()),
-            "unplanned_visits": int(unplanned_by_mgr.get(m, 0)), "service_hours": service / 3600.0,
+            "visits": len(mine_v), "visits_required": need, "unplanned_visits": len(mine_u),
+            "service_hours": service / 3600.0,
             "travel_hours": travel / 3600.0, "wait_hours": sum(rt.wait_s for rt in rts) / 3600.0,
             "workload_hours": (service + travel) / 3600.0, "travel_share": _ratio(travel, travel + service),
             "days_worked": len({rt.day_index for rt in rts}),
             "max_day_hours": max(((rt.end_s - rt.start_s) / 3600.0 for rt in rts), default=0.0),
         }
-        if m in base_row_of and mine.any():
-            bt = base_row_of[m][mine].astype(float)
-            wt = w[mine]
-            ok = bt < UNREACHABLE
-            bt, wt = bt[ok], wt[ok]
-            if len(bt):
-                row["compactness_min"] = float((bt * wt).sum() / wt.sum() / 60.0) if wt.sum() > 0 else float(
-                    bt.mean() / 60.0)
-                row["service_radius_max_min"] = float(bt.max() / 60.0)
-                row["service_radius_p95_min"] = float(np.percentile(bt, 95) / 60.0)
-                pooled_t.append(bt)
-                pooled_w.append(wt)
-        row["designed_workload_hours"] = float(w[mine].sum() / 3600.0)
-        if m in base_row_of:
-            bt_all = base_row_of[m][mine].astype(float)
-            row["estimated_workload_hours"] = estimated_hours(w[mine], in_person[mine], bt_all, n_working)
-        row["parts"] = int(parts.get(m, 0))
+        if team:
+            row.update({
+                "role": person.role, "contacts": int(n_contacts.get(m, 0)),
+                "contacts_unplanned": sum(1 for k, x in enumerate(un_mgr) if x == m and kinds[k] == "contact"),
+                "available_hours": sum(d.available_s for d in person.days) / 3600.0,
+                "leave_days": sum(1 for d in person.days if d.leave),
+                "duty_hours": sum(d.duty_s for d in person.days) / 3600.0})
+        if not specialist:
+            territory_rows(row, m, mine, w, in_person, base_row_of, sum(1 for d in person.days if d.working),
+                           pooled_t, pooled_w)
+            row["parts"] = int(parts.get(m, 0))
         rows.append(row)
-    work = np.array([x["workload_hours"] for x in rows], dtype=float)
+    mgrs = [x for x in rows if x.get("role", "manager") == "manager"]
+    specs = [x for x in rows if x.get("role") == "specialist"]
+    work = np.array([x["workload_hours"] for x in mgrs], dtype=float)
     active = work[work > 0] if (work > 0).any() else work
     mean = float(active.mean()) if len(active) else 0.0
-    for x in rows:
+    for x in mgrs:
         x["workload_vs_mean"] = x["workload_hours"] / mean - 1.0 if mean > 0 else None
-    travel_h = float(sum(x["travel_hours"] for x in rows))
-    service_h = float(sum(x["service_hours"] for x in rows))
+    worst = None
+    for tm in sorted({x["team"] for x in specs}):  # specialists against their team's specialists
+        group = [x for x in specs if x["team"] == tm]
+        busy = [x["workload_hours"] for x in group if x["workload_hours"] > 0]
+        avg = sum(busy) / len(busy) if busy else 0.0
+        for x in group:
+            x["workload_vs_mean"] = x["workload_hours"] / avg - 1.0 if avg > 0 else None
+        if avg > 0:
+            worst = max(worst if worst is not None else -1.0, max(busy) / avg - 1.0)
+    travel_h = float(sum(x["travel_hours"] for x in mgrs))
+    service_h = float(sum(x["service_hours"] for x in mgrs))
     compliance = {}
     for c in sorted(set(cls[assigned])):
         sel = assigned & (cls == c)
         compliance[c] = _ratio(planned[sel].sum(), required[sel].sum())
-    reasons = Counter(files.unplanned.col("reason"))
+    reasons = Counter(reason for reason, kind in zip(files.unplanned.col("reason"), kinds, strict=True)
+                      if kind == "regular")
     t_all = np.concatenate(pooled_t) if pooled_t else np.zeros(0)
     w_all = np.concatenate(pooled_w) if pooled_w else np.zeros(0)
-    designed = np.array([x["designed_workload_hours"] for x in rows if x["retailers"] > 0])
+    designed = np.array([x["designed_workload_hours"] for x in mgrs if x["retailers"] > 0])
+    manager_ids = {x["manager_id"] for x in mgrs}
     g = {
         "imbalance": float(active.max()) / mean - 1.0 if mean > 0 else None,
         "travel_share": _ratio(travel_h, travel_h + service_h),
         "frequency_compliance": compliance,
         "key_frequency_compliance": _ratio(planned[assigned & key].sum(), required[assigned & key].sum()),
-        "unplanned_visits": len(files.unplanned),
+        "unplanned_visits": sum(reasons.values()),
         "unplanned_by_reason": {k: int(v) for k, v in sorted(reasons.items())},
         "travel_hours": travel_h, "service_hours": service_h, "workload_hours": travel_h + service_h,
-        "wait_hours": float(sum(x["wait_hours"] for x in rows)),
-        "visits_planned": len(visits), "visits_required": int(required[assigned & routed].sum()),
-        "remote_contacts": int(required[assigned & ~routed].sum()),
-        "retailers": int(assigned.sum()), "managers": len(rows), "routes": len(files.routes),
+        "wait_hours": float(sum(x["wait_hours"] for x in mgrs)),
+        "visits_planned": len(regular), "visits_required": int(required[assigned & routed].sum()),
+        "remote_contacts": int(need_contacts[assigned].sum()),
+        "retailers": int(assigned.sum()), "managers": len(mgrs),
+        "routes": sum(1 for f in files.routes if str((f.get("properties") or {}).get("manager_id")) in manager_ids),
         "workload_cv": float(active.std() / mean) if mean > 0 else None,
         "compactness_min": float((t_all * w_all).sum() / w_all.sum() / 60.0) if w_all.sum() > 0 else None,
         "service_radius_p95_min": float(np.percentile(t_all, 95) / 60.0) if len(t_all) else None,
         "design_imbalance": float(designed.max() / designed.mean() - 1.0)
         if len(designed) and designed.mean() > 0 else None,
-        "non_contiguous_territories": sum(1 for x in rows if x["parts"] > 1),
+        "non_contiguous_territories": sum(1 for x in mgrs if x["parts"] > 1),
     }
+    if team:
+        g.update({
+            "contacts_planned": len(files.contacts), "contacts_unplanned": kinds.count("contact"),
+            "specialists": len(specs), "specialist_visits_required": int(need_special[assigned].sum()),
+            "specialist_visits_planned": len(special), "specialist_visits_unplanned": kinds.count("specialist"),
+            "specialist_travel_hours": float(sum(x["travel_hours"] for x in specs)),
+            "specialist_service_hours": float(sum(x["service_hours"] for x in specs)),
+            "specialist_imbalance": worst,
+            "leave_days": int(sum(x["leave_days"] for x in rows)),
+            "duty_hours": float(sum(x["duty_hours"] for x in rows))})
     return {"global": g, "managers": rows}
+
+
+def territory_rows(row: dict, m: str, mine: np.ndarray, w: np.ndarray, in_person: np.ndarray,
+                   base_row_of: dict, worked_days: int, pooled_t: list, pooled_w: list) -> None:
+    """The territory measures of a manager's row: compactness, service radius, designed and
+    estimated workload (daily trips on the manager's worked days)."""
+    if m in base_row_of and mine.any():
+        bt = base_row_of[m][mine].astype(float)
+        wt = w[mine]
+        ok = bt < UNREACHABLE
+        bt, wt = bt[ok], wt[ok]
+        if len(bt):
+            row["compactness_min"] = float((bt * wt).sum() / wt.sum() / 60.0) if wt.sum() > 0 else float(
+                bt.mean() / 60.0)
+            row["service_radius_max_min"] = float(bt.max() / 60.0)
+            row["service_radius_p95_min"] = float(np.percentile(bt, 95) / 60.0)
+            pooled_t.append(bt)
+            pooled_w.append(wt)
+    row["designed_workload_hours"] = float(w[mine].sum() / 3600.0)
+    if m in base_row_of:
+        row["estimated_workload_hours"] = estimated_hours(w[mine], in_person[mine], base_row_of[m][mine].astype(float),
+                                                          worked_days)
 
 
 # --- comparison --------------------------------------------------------------------------------

@@ -29,11 +29,16 @@ COLUMNS = {
     "managers.csv": ("manager_id", "team", "lon", "lat", "shift_start", "shift_end", "vacant"),
 }
 OPTIONAL = {
-    # plans made since coordinates come back in the input CRS (lon, lat) next to WGS84
+    # plans made since coordinates come back in the input CRS (lon, lat) next to WGS84, and since
+    # specialists, contacts, leave and duties (kind, role, skills, leave)
     "assignments.csv": ("class", "class_rule", "lon", "lat", "lon_wgs84", "lat_wgs84"),
-    "visits.csv": ("lon", "lat", "lon_wgs84", "lat_wgs84"),
-    "managers.csv": ("lon_wgs84", "lat_wgs84"),
+    "visits.csv": ("lon", "lat", "lon_wgs84", "lat_wgs84", "kind"),
+    "unplanned.csv": ("kind",),
+    "managers.csv": ("lon_wgs84", "lat_wgs84", "role", "skills", "leave"),
 }
+CONTACTS = "contacts.csv"
+CONTACT_COLUMNS = ("manager_id", "date", "start", "end", "retailer_id", "phone")
+"""``contacts.csv`` (plans made since contacts are scheduled; ``day_index`` and ``kind`` optional)."""
 JSON_FILES = ("routes.geojson", "territories.geojson", "kpis.json", "manifest.json")
 REQUIRED_FILES = (*COLUMNS, *JSON_FILES, "scenario.yaml")
 
@@ -67,6 +72,12 @@ class PlanFiles:
     kpis: dict
     manifest: dict
     scenario_text: str
+    contacts: Table | None = None  # contacts.csv (None: a plan made before contacts were scheduled)
+
+    def kind(self, table: Table, k: int, default: str = "regular") -> str:
+        """The ``kind`` of row ``k`` of ``visits.csv`` / ``unplanned.csv`` (older plans: regular)."""
+        col = table.columns.get("kind")
+        return (col[k] or default) if col is not None else default
 
 
 def read_csv_table(path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()) -> Table:
@@ -131,11 +142,14 @@ def read_plan_folder(folder: Path) -> PlanFiles:
         scenario_text = (folder / "scenario.yaml").read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         raise PlanFormatError(f"{folder / 'scenario.yaml'}: unreadable ({e})") from None
+    contacts = (read_csv_table(folder / CONTACTS, CONTACT_COLUMNS, ("day_index", "kind"))
+                if (folder / CONTACTS).is_file() else None)
     return PlanFiles(folder=folder, assignments=tables["assignments.csv"], visits=tables["visits.csv"],
                      unplanned=tables["unplanned.csv"], managers=tables["managers.csv"],
                      routes=js["routes.geojson"].get("features", []),
                      territories=js["territories.geojson"].get("features", []),
-                     kpis=js["kpis.json"], manifest=js["manifest.json"], scenario_text=scenario_text)
+                     kpis=js["kpis.json"], manifest=js["manifest.json"], scenario_text=scenario_text,
+                     contacts=contacts)
 
 
 # --- values ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.validate.calendar import fit_breaks
+from planner.validate.calendar import BreakWindow, fit_breaks
 from planner.validate.findings import ValidationReport
 from planner.validate.inputs import Inputs
 from planner.validate.planfiles import PlanFiles, clock_times, hhmm, whole_numbers
@@ -52,6 +52,7 @@ class Visit:
     departure_s: int
     travel_s: int
     service_s: int
+    kind: str = "regular"  # regular (the territory's manager) or specialist
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,7 +82,7 @@ def read_visits(files: PlanFiles, rep: ValidationReport) -> list[Visit]:
         out.append(Visit(row=row, manager_id=t.col("manager_id")[k], day_index=cols["day_index"][k],
                          date=t.col("date")[k], sequence=cols["sequence"][k], retailer_id=t.col("retailer_id")[k],
                          arrival_s=arr[k], departure_s=dep[k], travel_s=cols["travel_s"][k],
-                         service_s=cols["service_s"][k]))
+                         service_s=cols["service_s"][k], kind=files.kind(t, k)))
     rep.count("visits", len(out))
     return out
 
@@ -142,6 +143,10 @@ def check_one_route(g: list[Visit], feature, inp: Inputs, managers: dict[str, Ma
     day = days[d]
     if not day.working:
         rep.error("horizon", f"visits on a holiday ({day.date})", file=VISITS, row=first, **where)
+    kinds = sorted({v.kind for v in g})
+    if len(kinds) > 1 or kinds[0] not in ("regular", "specialist"):
+        rep.error("routes", f"visit kinds {kinds} on one route (regular or specialist, one per route)", file=VISITS,
+                  row=first, **where)
     for v in g:
         if v.date != day.date.isoformat():
             rep.error("horizon", f"date {v.date} does not match day index {d} ({day.date})", file=VISITS, row=v.row,
@@ -155,19 +160,29 @@ def check_one_route(g: list[Visit], feature, inp: Inputs, managers: dict[str, Ma
         return None
     index = inp_index(inp)
     ok = True
+    if day.working and not mgr.day(d).working:
+        off = mgr.day(d)
+        rep.error("leave" if off.leave else "duties", f"{m} is {'on leave' if off.leave else 'at duties all day'} "
+                  f"on {day.date}", file=VISITS, row=first, **where)
     for v in g:
         if v.retailer_id not in index:
             rep.error("routes", f"retailer {v.retailer_id} is not in the input data", file=VISITS, row=v.row, **where)
             ok = False
             continue
-        if owner.get(v.retailer_id) != m:
+        if v.kind == "specialist":
+            check_specialist(v, inp, managers, owner, rep, **where)
+        elif mgr.role != "manager":
+            rep.error("routes", f"{m} is a {mgr.role}: a regular visit is made by the retailer's manager", file=VISITS,
+                      row=v.row, retailer_id=v.retailer_id, **where)
+        elif owner.get(v.retailer_id) != m:
             rep.error("routes", f"retailer {v.retailer_id} belongs to {owner.get(v.retailer_id, 'no territory')}, "
                       f"not to {m}", file=VISITS, row=v.row, retailer_id=v.retailer_id, **where)
-        if (v.retailer_id, d) in seen:
+        key = (v.retailer_id, d, v.kind)  # a specialist may come the day of the regular visit (where unavoidable)
+        if key in seen:
             rep.error("routes", f"retailer {v.retailer_id} is visited twice on day {d} (also visits.csv row "
-                      f"{seen[(v.retailer_id, d)]})", file=VISITS, row=v.row, retailer_id=v.retailer_id, **where)
+                      f"{seen[key]})", file=VISITS, row=v.row, retailer_id=v.retailer_id, **where)
         else:
-            seen[(v.retailer_id, d)] = v.row
+            seen[key] = v.row
     if mgr.max_visits is not None and len(g) > mgr.max_visits:
         rep.error("routes", f"{len(g)} visits exceed the limit of {mgr.max_visits} a day", file=VISITS, row=first,
                   **where)
@@ -176,6 +191,35 @@ def check_one_route(g: list[Visit], feature, inp: Inputs, managers: dict[str, Ma
     if not ok or mgr.base_loc is None:
         return None
     return retime(g, feature, day.weekday, inp, mgr, rep)
+
+
+def check_specialist(v: Visit, inp: Inputs, managers: dict[str, Manager], owner: dict[str, str],
+                     rep: ValidationReport, **where) -> None:
+    """A specialist visit: by a specialist of the retailer's team (its territory owner's) who has the
+    skill the retailer's class asks for; the class asks for specialist visits at all."""
+    at = {"file": VISITS, "row": v.row, "retailer_id": v.retailer_id, **where}
+    mgr = managers[v.manager_id]
+    rule = inp.classes[str(inp.ds.retailers["class"].iat[inp_index(inp)[v.retailer_id]])]
+    own = managers.get(owner.get(v.retailer_id, ""))
+    if mgr.role != "specialist":
+        rep.error("specialist", f"{v.manager_id} is not a specialist (role {mgr.role})", **at)
+    if not rule.specialist:
+        rep.error("specialist", f"class {rule.name} asks for no specialist visits", **at)
+    elif rule.skill not in mgr.skills:
+        rep.error("specialist", f"{v.manager_id} lacks the skill {rule.skill!r} class {rule.name} asks for "
+                  f"(skills: {', '.join(sorted(mgr.skills)) or 'none'})", **at)
+    if own is None or own.team != mgr.team:
+        rep.error("specialist", f"{v.manager_id} (team {mgr.team}) is not of the retailer's team "
+                  f"({own.team if own else 'no territory'})", **at)
+
+
+def specialist_service(inp: Inputs) -> np.ndarray:
+    """Seconds of a specialist visit per retailer (input order): its class's specialist service."""
+    cached = inp.cache.get("specialist_service")
+    if cached is None:
+        cached = np.array([inp.classes[c].specialist_s for c in inp.ds.retailers["class"].astype(str)], dtype=np.int64)
+        inp.cache["specialist_service"] = cached
+    return cached
 
 
 def inp_index(inp: Inputs) -> dict[str, int]:
@@ -207,7 +251,10 @@ def retime(g: list[Visit], feature, weekday: int, inp: Inputs, mgr: Manager, rep
     tm = inp.travel.oracle.matrix(locs)
     legs = [int(tm[k, k + 1]) for k in range(len(locs) - 1)]
     svc, hours = retailer_columns(inp)
-    shift0, shift1 = mgr.shift_s
+    if g[0].kind == "specialist":
+        svc = specialist_service(inp)
+    wd = mgr.day(d)
+    shift0, shift1 = (wd.start_s, wd.end_s) if wd.working else mgr.shift_s
     props = feature[1] if feature is not None else None
     first_leg = legs[0] if legs[0] < UNREACHABLE else g[0].travel_s
     start_s = int(props["start_s"]) if props else g[0].arrival_s - first_leg
@@ -234,9 +281,15 @@ def retime(g: list[Visit], feature, weekday: int, inp: Inputs, mgr: Manager, rep
             rep.error("timing", f"the visit would begin at {hhmm(begin)} (departure - service), before the arrival "
                       f"{hhmm(v.arrival_s)}", **at)
         if begin < shift0:
-            rep.error("timing", f"visit {hhmm(begin)} starts before the shift {hhmm(shift0)}", **at)
+            rep.error("timing" if begin < mgr.shift_s[0] else "duties",
+                      f"visit {hhmm(begin)} starts before the shift {hhmm(shift0)}", **at)
         if v.departure_s > shift1:
-            rep.error("timing", f"visit ends {hhmm(v.departure_s)}, after the shift end {hhmm(shift1)}", **at)
+            rep.error("timing" if v.departure_s > mgr.shift_s[1] else "duties",
+                      f"visit ends {hhmm(v.departure_s)}, after the shift end {hhmm(shift1)}", **at)
+        for a, b, what in wd.blocked:
+            if begin < b and a < v.departure_s:
+                rep.error("duties", f"visit {hhmm(begin)}-{hhmm(v.departure_s)} overlaps {what} "
+                          f"{hhmm(a)}-{hhmm(b)}", **at)
         week = hours[i]
         if week is not None and not any(a <= begin and v.departure_s <= b for a, b in week[weekday]):
             shown = ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in week[weekday]) or "closed"
@@ -255,8 +308,16 @@ def retime(g: list[Visit], feature, weekday: int, inp: Inputs, mgr: Manager, rep
     if props is not None:
         check_feature(feature, g, mgr, start_s=start_s, end_s=end_s, prev_dep=prev_dep,
                       totals=(travel, service, wait, back), rep=rep)
-    for b in fit_breaks(gaps, inp.breaks, end_s):
+    fixed = [BreakWindow(earliest_s=a, latest_s=a, duration_s=b - a) for a, b, _ in wd.blocked]
+    due = sorted([*(wd.breaks if wd.working else inp.breaks), *fixed],
+                 key=lambda b: (b.earliest_s, b.latest_s, b.duration_s))
+    for b in fit_breaks(gaps, due, end_s):
         row = feature[0] if feature is not None else g[0].row
+        if b in fixed:
+            rep.error("duties", f"the route ({hhmm(start_s)}-{hhmm(end_s)}) is not idle during the duty "
+                      f"{hhmm(b.earliest_s)}-{hhmm(b.earliest_s + b.duration_s)}",
+                      file=ROUTES if feature is not None else VISITS, row=row, **where)
+            continue
         rep.error("breaks", f"no idle time for the {b.duration_s // 60}-min break starting {hhmm(b.earliest_s)}-"
                   f"{hhmm(b.latest_s)} (route {hhmm(start_s)}-{hhmm(end_s)})",
                   file=ROUTES if feature is not None else VISITS, row=row, **where)
@@ -270,7 +331,8 @@ def check_feature(feature, g: list[Visit], mgr: Manager, *, start_s: int, end_s:
     """The route feature against the visits: base, shift, start and end, totals."""
     num, props, coords = feature
     where = {"file": ROUTES, "row": num, "manager_id": mgr.manager_id, "day_index": g[0].day_index}
-    shift0, shift1 = mgr.shift_s
+    wd = mgr.day(g[0].day_index)
+    shift0, shift1 = (wd.start_s, wd.end_s) if wd.working else mgr.shift_s
     ends = [coords[0], coords[-1]] if len(coords) >= 2 else []
     if len(ends) != 2 or any(abs(float(c[0]) - mgr.lon) > BASE_TOLERANCE_DEG or abs(float(c[1]) - mgr.lat)
                              > BASE_TOLERANCE_DEG for c in ends):

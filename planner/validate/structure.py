@@ -1,10 +1,12 @@
 """Who serves whom: ``managers.csv`` against the managers input, ``assignments.csv`` against the retailers.
 
 Checks (``managers``): every manager of the input is in ``managers.csv`` once, with its base,
-team and shift (the input's ``shift_start``/``shift_end``, else the calendar's); any other row is
+team, shift (the input's ``shift_start``/``shift_end``, else the calendar's), role, skills and
+leave (:mod:`planner.validate.availability` turns leave and duties into each day's time); any other row is
 a vacant position (``vacant`` true, team ``vacant``, the calendar's shift) whose base is a
 retailer's location. Checks (``assignment``): every input retailer is in exactly one row, of a
-manager of ``managers.csv`` and with that manager's team; in designed (market) territories every
+manager of ``managers.csv`` (role manager: specialists own no territory) and with that
+manager's team; in designed (market) territories every
 locked retailer stays with its manager; in the administrative assignment every retailer with a
 ``current_manager`` stays with it.
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.validate.availability import WorkDay, person_days
 from planner.validate.findings import ValidationReport
 from planner.validate.inputs import Inputs
 from planner.validate.planfiles import PlanFiles, decimals, hhmm, parse_time_of_day
@@ -36,6 +39,13 @@ class Manager:
     base_loc: int | None  # location index in the travel model (None: base unknown)
     shift_s: tuple[int, int]  # from the inputs (vacant: the calendar's)
     max_visits: int | None  # per day
+    role: str = "manager"  # manager or specialist (from the inputs)
+    skills: frozenset[str] = frozenset()
+    days: tuple[WorkDay, ...] = ()  # per day of the horizon: worked, the day's shift, blocked time, breaks
+
+    def day(self, d: int) -> WorkDay:
+        return self.days[d] if 0 <= d < len(self.days) else WorkDay(working=True, start_s=self.shift_s[0],
+                                                                      end_s=self.shift_s[1])
 
 
 def _close(a: float, b: float) -> bool:
@@ -66,8 +76,13 @@ def check_managers(files: PlanFiles, inp: Inputs, rep: ValidationReport) -> dict
         if start is None or end is None:
             rep.error("format", "shift_start/shift_end must be clock times HH:MM:SS", file=name, row=row, manager_id=mid)
         base_loc = None
+        role, skills, leave = "manager", frozenset(), set()
         if mid in index:
             j = index[mid]
+            role = str(mi["role"].iat[j])
+            skills = frozenset(mi["skills"].iat[j])
+            leave = set(mi["leave"].iat[j])
+            check_team_columns(t, k, mi, j, rep)
             shift = (int(mi["shift_start_s"].iat[j]), int(mi["shift_end_s"].iat[j]))
             mv = mi["max_visits_per_day"].iat[j]
             max_visits = int(mv) if mv == mv and mv is not None else cap
@@ -102,14 +117,46 @@ def check_managers(files: PlanFiles, inp: Inputs, rep: ValidationReport) -> dict
         if start is not None and end is not None and (start, end) != shift:
             rep.error("managers", f"shift {hhmm(start)}-{hhmm(end)} differs from the inputs' "
                       f"{hhmm(shift[0])}-{hhmm(shift[1])}", file=name, row=row, manager_id=mid)
+        days = person_days(inp.days, inp.duties, inp.break_rules, person=mid, team=team, shift=shift, leave=leave)
         out[mid] = Manager(manager_id=mid, team=team, lon=math.nan if lon is None else lon,
                            lat=math.nan if lat is None else lat, row=row, vacant=vacant, base_loc=base_loc,
-                           shift_s=shift, max_visits=max_visits)
+                           shift_s=shift, max_visits=max_visits, role=role, skills=skills, days=tuple(days))
     for j, mid in enumerate(mi["manager_id"].astype(str)):
         if mid not in out:
             rep.error("managers", f"manager {mid} of the managers input (row {mi['row'].iat[j]}) is missing",
                       file=name, manager_id=mid)
     rep.count("managers", len(out))
+    return out
+
+
+def check_team_columns(t, k: int, mi, j: int, rep: ValidationReport) -> None:
+    """``role``, ``skills`` and ``leave`` of row ``k`` of ``managers.csv`` against input row ``j``."""
+    mid, row = t.col("manager_id")[k], t.rows[k]
+    want = {"role": str(mi["role"].iat[j]), "skills": ";".join(sorted(mi["skills"].iat[j])),
+            "leave": ";".join(leave_text(sorted(mi["leave"].iat[j])))}
+    for col, value in want.items():
+        if col in t.columns:
+            got = t.col(col)[k]
+            if col == "skills":
+                got = ";".join(sorted(x for x in got.split(";") if x))
+            if got != value:
+                rep.error("managers", f"{col} {t.col(col)[k]!r} differs from the managers input ({value!r})",
+                          file=t.name, row=row, manager_id=mid)
+        elif col == "role" and value != "manager":
+            rep.error("managers", f"{mid} is a {value} in the managers input but managers.csv has no role column",
+                      file=t.name, row=row, manager_id=mid)
+
+
+def leave_text(dates: list) -> list[str]:
+    """Dates as ISO dates and ``first..last`` runs of consecutive days."""
+    out: list[str] = []
+    k = 0
+    while k < len(dates):
+        q = k
+        while q + 1 < len(dates) and (dates[q + 1] - dates[q]).days == 1:
+            q += 1
+        out.append(dates[k].isoformat() if q == k else f"{dates[k].isoformat()}..{dates[q].isoformat()}")
+        k = q + 1
     return out
 
 
@@ -134,6 +181,9 @@ def check_assignments(files: PlanFiles, inp: Inputs, managers: dict[str, Manager
             continue
         if mid not in managers:
             rep.error("assignment", f"manager {mid!r} is not in managers.csv", file=name, row=row, retailer_id=rid)
+        elif managers[mid].role != "manager":
+            rep.error("assignment", f"{mid} is a {managers[mid].role}: only managers own a territory", file=name,
+                      row=row, retailer_id=rid, manager_id=mid)
         elif team != managers[mid].team:
             rep.error("assignment", f"team {team!r} is not the team of {mid} ({managers[mid].team!r})", file=name,
                       row=row, retailer_id=rid, manager_id=mid)

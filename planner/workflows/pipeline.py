@@ -3,8 +3,8 @@
 1. :func:`planner.design.context.prepare` reads the inputs and builds the travel model, horizon,
    windows and workload estimate;
 2. the job designs territories (its own step: run, rezone, frontier differ here);
-3. :func:`build_plan` builds each territory's calendar and assembles the plan tables, KPIs and
-   manifest; :func:`add_baseline` adds the administrative baseline as a sub-plan with the
+3. :func:`build_plan` builds each territory's calendar, then the specialists' calendars and the
+   contacts (:func:`team_service`), and assembles the plan tables, KPIs and manifest; :func:`add_baseline` adds the administrative baseline as a sub-plan with the
    comparison of headline KPIs;
 4. :func:`commit` writes the plan folder atomically, validates the written folder from disk
    exactly as ``planner verify`` does (the independent validator re-reads the scenario and the
@@ -21,7 +21,9 @@ from pathlib import Path
 
 from planner.config.scenario import LoadedScenario
 from planner.design.calendars import order_weekday_share, schedule_territories
+from planner.design.contacts import plan_contacts
 from planner.design.context import Context
+from planner.design.specialists import schedule_specialists
 from planner.design.territories import Territories, administrative_territories, estimated_workload
 from planner.errors import Progress
 from planner.plan.assemble import assemble_plan, plan_kpis
@@ -30,6 +32,7 @@ from planner.plan.kpis import comparison, solver_section
 from planner.plan.manifest import manifest
 from planner.plan.model import Plan, write_manifest, write_plan
 from planner.plan.register import Snapshot, record_snapshot
+from planner.plan.service import add_team_service, specialist_solver_rows
 from planner.plan.store import in_store, new_plan_folder, seal, store_of
 from planner.report import reports_for_run
 from planner.report.sheets import sheets_for_run
@@ -64,16 +67,28 @@ def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None 
     cals, sdesc = schedule_territories(ctx, terr, label=kind, kept=kept, **schedule_kw)
     if kept:
         sdesc += f"; {len(kept)} of {len(terr.slots)} calendars kept from the parent plan"
+    spec, contacts, contact_unplanned = team_service(ctx, terr, cals)  # specialists' visits, contacts
     t_sched = time.perf_counter() - t
     methods = {"territories": terr.method, "schedule": sdesc}
     plan = assemble_plan(ctx, terr, cals, methods=methods)
+    add_team_service(ctx, plan, spec, contacts, contact_unplanned)
     plan.kpis = plan_kpis(ctx, plan, terr)
     plan.kpis["solver"] = solver_section(terr, cals, schedule_method=sdesc, schedule_runtime_s=t_sched)
+    plan.kpis["solver"]["schedule"]["managers"] += specialist_solver_rows(spec)
     timings = dict(ctx.timings)
     timings["schedule_s"] = t_sched
     plan.manifest = manifest(ctx, methods=methods, timings=timings, kind=kind)
     plan.scenario_text = ctx.loaded.text
     return plan
+
+
+def team_service(ctx: Context, terr: Territories, cals: dict):
+    """After the territories' calendars: the specialists' calendars
+    (:func:`planner.design.specialists.schedule_specialists`) and the contacts' days and times
+    (:func:`planner.design.contacts.plan_contacts`)."""
+    spec = schedule_specialists(ctx, terr, cals)
+    contacts, contact_unplanned = plan_contacts(ctx, terr, cals)
+    return spec, contacts, contact_unplanned
 
 
 def administrative_baseline(ctx: Context) -> Territories:
