@@ -108,6 +108,7 @@ def helsinki(out: Path) -> None:
         "market": [f"MA{m + 1:02d}" for m in market],
         "current_manager": [mgr_rows[m]["manager_id"] for m in current], "outlet_type": pois["kind"],
     })
+    add_service_team(mgr_rows)
     out.mkdir(parents=True, exist_ok=True)
     retailers.to_csv(out / "retailers.csv", index=False, encoding="utf-8")
     pd.DataFrame(mgr_rows).to_csv(out / "managers.csv", index=False, encoding="utf-8")
@@ -118,6 +119,27 @@ def helsinki(out: Path) -> None:
     n_hours = sum(1 for h in hours if h)
     print(f"helsinki: {len(retailers)} retailers ({pd.Series(cls).value_counts().to_dict()}), "
           f"{n_hours} with OSM opening hours, {len(mgr_rows)} managers -> {out}")
+
+
+SPECIALISTS = {"Service team 1": ("SP1", "Business guidance specialist 1", "guidance;analysis"),
+               "Service team 2": ("SP2", "Business guidance specialist 2", "guidance;communication"),
+               "Service team 3": ("SP3", "Business guidance specialist 3", "guidance;analysis")}
+"""One specialist per service team (issue 19): id, name, skills."""
+LEAVE = {"CM03": "2027-01-11..2027-01-15"}
+"""A week of leave in the default scenario's horizon (issue 19)."""
+
+
+def add_service_team(mgr_rows: list[dict]) -> None:
+    """Give every manager ``role``, ``skills`` and ``leave`` columns and add one specialist per team,
+    based midway between the team's managers' bases (deterministic, no random draws)."""
+    for row in mgr_rows:
+        row.update({"role": "manager", "skills": "", "leave": LEAVE.get(row["manager_id"], "")})
+    for team, (sid, name, skills) in SPECIALISTS.items():
+        members = [r for r in mgr_rows if r["team"] == team and r["role"] == "manager"]
+        lon = round(sum(r["lon"] for r in members) / len(members), 7)
+        lat = round(sum(r["lat"] for r in members) / len(members), 7)
+        mgr_rows.append({"manager_id": sid, "name": name, "lon": lon, "lat": lat, "team": team, "districts": "",
+                         "role": "specialist", "skills": skills, "leave": ""})
 
 
 def county(out: Path) -> None:

@@ -93,10 +93,27 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario YAML file")]) 
         for k, (rule, n) in enumerate(zip(loaded.scenario.classify or [], ctx.ds.classify_counts, strict=False), start=1):
             tests = ", ".join(f"{col} {val}" for col, val in rule.tests.items()) or "everything else"
             t.add_row(escape(f"  classify rule {k}: {tests} -> {rule.klass}"), f"{n:,}")
-        t.add_row("managers", f"{len(m):,}")
+        spec = m["role"] == "specialist"
+        t.add_row("managers", f"{int((~spec).sum()):,}")
+        if spec.any():
+            t.add_row("specialists", escape(", ".join(f"{i} ({';'.join(s)})" for i, s in zip(m.loc[spec, "manager_id"],
+                                                                                           m.loc[spec, "skills"], strict=True))))
         t.add_row("teams", escape(", ".join(sorted(m["team"].unique()))))
+        on_leave = [f"{i} ({x})" for i, x in zip(m["manager_id"], m["leave_text"], strict=True) if x]
+        if on_leave:
+            t.add_row("leave", escape(", ".join(on_leave)))
+        for d in loaded.scenario.calendar.duties:
+            who = d.who if isinstance(d.who, str) else ", ".join(d.who)
+            t.add_row(escape(f"duty {d.name}"), escape(f"{'/'.join(d.weekdays)} {d.start[:5]}-{d.end[:5]}, {who}"))
         t.add_row("working days in horizon", str(sum(d.working for d in ctx.days)))
         t.add_row("required visits", f"{int(ctx.work.visits.sum()):,}")
+        sc = loaded.scenario
+        contacts = sum(sc.required_contacts(c) for c in r["class"])
+        special = sum(sc.required_specialist_visits(c) for c in r["class"])
+        if contacts:
+            t.add_row("required contacts", f"{contacts:,}")
+        if special:
+            t.add_row("required specialist visits", f"{special:,}")
         t.add_row("estimated workload (h)", f"{ctx.work.total_s.sum() / 3600:,.1f}")
         t.add_row("travel model", escape(ctx.travel.description))
         t.add_row("unreachable retailers", str(int(ctx.travel.unreachable[: len(r)].sum())))

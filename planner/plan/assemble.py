@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planner.config.scenario import format_clock
-from planner.design.availability import availability_table
+from planner.design.availability import availability_table, row_days
 from planner.design.context import Context, adjacency
 from planner.design.policy import is_routed
 from planner.design.specialists import specialist_slots
@@ -56,6 +56,9 @@ def calendar_rows(ctx: Context, slots: list[Slot], calendars: dict[int, tuple[np
     lon_w, lat_w = r["lon"].to_numpy(float), r["lat"].to_numpy(float)
     for k, (units, res) in sorted(calendars.items()):
         s = slots[k]
+        off = {d for d, md in enumerate(row_days(ctx.loaded, ctx.ds, ctx.days, manager_id=s.manager_id, team=s.team,
+                                                 shift=(s.shift_start_s, s.shift_end_s), row=s.manager_row))
+               if ctx.days[d].working and not md.working}  # leave, or duties all day
         for route in sorted(res.routes, key=lambda x: x.day):
             for q, st in enumerate(route.stops, start=1):
                 g = int(units[st.customer])
@@ -77,8 +80,11 @@ def calendar_rows(ctx: Context, slots: list[Slot], calendars: dict[int, tuple[np
         for u in res.unplanned:  # one entry per visit not planned
             g = int(units[u.customer])
             d = u.day
+            msg = u.message
+            if d in off and u.reason == "unreachable":
+                msg = f"{s.manager_id} does not work on {dates[d]} (leave, or duties all day)"
             urows.append((rid[g], s.manager_id, cls[g], "" if d is None else d, "" if d is None else dates[d],
-                          u.reason, u.message, kind))
+                          u.reason, msg, kind))
     return vrows, urows, routes
 
 

@@ -7,7 +7,8 @@ only thing it may fetch is the optional OpenStreetMap background, when the brows
 Sections: headline cards (plan vs administrative baseline), the map (territories, bases, each
 manager's day routes, retailers with popups, visits not planned), the KPI table, charts
 (workload per manager against the mean, travel share, visits made by class, the
-frequency–travel curve when a ``frontier.csv`` is given), the per-manager table, the visits not
+frequency–travel curve when a ``frontier.csv`` is given), the per-manager table, the service
+team (specialists' workload, contacts, duties and leave: :mod:`planner.report.team`), the visits not
 planned with their reasons, and how the plan was made. The creation time appears once, in
 ``<span id="report-created">``; everything else is a function of the plan files.
 """
@@ -41,6 +42,7 @@ from planner.report.format import (
 from planner.report.i18n import Locale
 from planner.report.mapdata import plan_map_data
 from planner.report.model import HEADLINE, KPI_ROWS, PlanView, retailer_facts
+from planner.report.team import team_html
 from planner.report.tiles import Tiles, tiles_of, with_tiles
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -127,6 +129,7 @@ def render_plan_html(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
             "</div>",
             "" if (frontier is not None and len(frontier)) else f'<p class="hint">{escape(loc.t("frontier_none"))}</p>',
             managers_html(view, loc, mt, colors, sheets_href),
+            team_html(view, loc),
             unplanned_html(view, loc, facts),
             about_html(view, loc),
             f'<footer>{escape(loc.t("generated_by", v=version()))} · {escape(map_credits(loc, tiles))}</footer>']

@@ -118,6 +118,58 @@ LABELS: dict[str, tuple[str, str]] = {
                       "were not found).", "客户名称和位置取自方案的 report.xlsx（未找到输入文件）。"),
     # managers table
     "managers_title": ("Customer managers", "客户经理"),
+    # the service team: specialists, contacts, duties and leave
+    "contacts_planned": ("Contacts planned", "已安排远程联系"),
+    "contacts_unplanned": ("Contacts not planned", "未安排的远程联系"),
+    "specialists": ("Specialists", "专员人数"),
+    "specialist_visits_required": ("Specialist visits required", "专员应拜访次数"),
+    "specialist_visits_planned": ("Specialist visits planned", "专员已安排拜访"),
+    "specialist_visits_unplanned": ("Specialist visits not planned", "专员未安排的拜访"),
+    "specialist_travel_hours": ("Specialists' travel hours", "专员路途时间（小时）"),
+    "specialist_service_hours": ("Specialists' service hours", "专员服务时间（小时）"),
+    "specialist_imbalance": ("Specialists' workload imbalance (within teams)", "专员工作量不均衡度（部门内）"),
+    "leave_days": ("Leave days", "休假天数"),
+    "duty_hours": ("Hours of duties (meetings, training)", "会议、培训等事务时间（小时）"),
+    "team_title": ("The service team: specialists, contacts, duties and leave", "客户服务部：专员、远程联系、事务与休假"),
+    "specialists_title": ("Specialists", "专员"),
+    "specialists_hint": ("Specialists serve the key customers of their team's territories (no territory of their own); "
+                         "their workload is balanced among the specialists of a team and never mixed into the managers' "
+                         "imbalance.", "专员服务本部门各片区的重点客户（不负责片区）；其工作量在同一部门的专员之间均衡，"
+                         "不计入客户经理的工作量不均衡度。"),
+    "no_specialists": ("No specialists in this plan.", "本方案没有专员。"),
+    "skills": ("Skills", "专长"),
+    "specialist_col": ("Specialist", "专员"),
+    "vs_team_mean": ("vs team's specialists", "与部门专员平均相比"),
+    "contacts_title": ("Contacts (phone, messaging)", "远程联系（电话、消息）"),
+    "contacts_hint": ("Contacts are made at the desk at the base, before or after the day's route, outside duties "
+                      "and break windows (contacts.csv).", "远程联系在驻地办公时进行，安排在当天线路之前或之后，"
+                      "避开事务和休息时段（contacts.csv）。"),
+    "contacts_col": ("Contacts", "远程联系"),
+    "contact_hours": ("Contact hours", "联系时间（小时）"),
+    "duties_title": ("Duties and leave", "事务与休假"),
+    "duties_hint": ("No visit, contact or route is planned in these times.", "这些时间内不安排拜访、联系或线路。"),
+    "duty": ("Duty", "事务"),
+    "weekdays": ("Weekdays", "星期"),
+    "duty_time": ("Time", "时间"),
+    "who": ("Who", "人员"),
+    "who_all": ("everyone", "全体"),
+    "no_duties": ("No weekly duties in the scenario.", "方案中没有每周例行事务。"),
+    "leave": ("Leave", "休假"),
+    "no_leave": ("Nobody is on leave in the horizon.", "计划期内无人休假。"),
+    "available_h": ("Available h", "可用时间（小时）"),
+    "duty_h": ("Duties h", "事务（小时）"),
+    "role": ("Role", "岗位"),
+    "role_manager": ("manager", "客户经理"),
+    "role_specialist": ("specialist", "专员"),
+    "kind_col": ("Kind", "类型"),
+    "kind_regular": ("regular visit", "常规拜访"),
+    "kind_specialist": ("specialist visit", "专员拜访"),
+    "kind_contact": ("contact", "远程联系"),
+    "sheet_specialists": ("Specialists", "专员"),
+    "sheet_contacts": ("Contacts", "远程联系"),
+    "sheet_duties": ("Duties and leave", "事务与休假"),
+    "contact_start": ("Start", "开始"),
+    "contact_end": ("End", "结束"),
     "key_customers": ("Key customers", "重点客户"),
     "visits": ("Visits", "拜访次数"),
     "service_h": ("Service h", "服务（小时）"),
@@ -392,6 +444,11 @@ class Locale:
 
     def weekday(self, iso: str) -> str:
         return WEEKDAYS[self.lang][dt.date.fromisoformat(str(iso)[:10]).weekday()]
+
+    def weekday_name(self, name: str) -> str:
+        """A weekday of the scenario (``Mon`` .. ``Sun``) in the report's language."""
+        en = WEEKDAYS["en"]
+        return WEEKDAYS[self.lang][en.index(name)] if name in en else str(name)
 
     def timestamp(self, iso: str | None) -> str:
         """An ISO timestamp (UTC) as local date and time: ``4 Jan 2027 13:05``."""

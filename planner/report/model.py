@@ -40,6 +40,18 @@ KPI_ROWS: list[tuple[str, str, str | None]] = [
     ("retailers", "int", None),
     ("managers", "int", None),
     ("routes", "int", None),
+    ("remote_contacts", "int", None),
+    ("contacts_planned", "int", "higher"),
+    ("contacts_unplanned", "int", "lower"),
+    ("specialists", "int", None),
+    ("specialist_visits_required", "int", None),
+    ("specialist_visits_planned", "int", "higher"),
+    ("specialist_visits_unplanned", "int", "lower"),
+    ("specialist_travel_hours", "num", "lower"),
+    ("specialist_service_hours", "num", None),
+    ("specialist_imbalance", "pct", "lower"),
+    ("leave_days", "int", None),
+    ("duty_hours", "num", None),
 ]
 HEADLINE = ["imbalance", "travel_share", "key_frequency_compliance", "unplanned_visits"]
 
@@ -66,6 +78,7 @@ class PlanView:
     classify: list[dict] = field(default_factory=list)  # the scenario's classify rules: {class, tests}
     report: object | None = None  # the scenario's report section (base map, navigation app), if known
     nav_app: str = "osm"  # the route sheets' navigation app (the scenario's, else by the input CRS)
+    duties: list[dict] = field(default_factory=list)  # the scenario's calendar.duties: name, weekdays, start, end, who
 
     @property
     def kpis(self) -> dict:
@@ -93,13 +106,21 @@ class PlanView:
             b = self.baseline.kpis.get("global")
         return b
 
-    def managers_table(self) -> pd.DataFrame:
-        """Per-manager KPIs joined with managers.csv (vacant, base) and the baseline's workload."""
+    def managers_table(self, role: str = "manager") -> pd.DataFrame:
+        """Per-manager KPIs joined with managers.csv (vacant, base, leave) and the baseline's
+        workload; the rows of one ``role`` (``manager``: the territories' owners, ``specialist``)."""
         m = pd.DataFrame(self.kpis.get("managers", []))
         if m.empty:
             m = pd.DataFrame({"manager_id": self.plan.managers["manager_id"], "team": self.plan.managers["team"]})
+        if "role" in m.columns:
+            m = m[m["role"].fillna("manager") == role].reset_index(drop=True)
+        elif role != "manager":
+            m = m.iloc[0:0]
         mg = self.plan.managers.set_index("manager_id")
         m["vacant"] = [str(mg["vacant"].get(x, "False")).lower() == "true" for x in m["manager_id"]]
+        for col in ("skills", "leave"):
+            if col in mg.columns:
+                m[col] = [str(mg[col].get(x, "")) for x in m["manager_id"]]
         if self.baseline is not None:
             bm = pd.DataFrame(self.baseline.kpis.get("managers", []))
             if not bm.empty:
@@ -110,7 +131,8 @@ class PlanView:
 def class_info(scenario) -> tuple[dict[str, dict], list[str]]:
     """Per class: label, required visits in the horizon and whether it is visited in person."""
     classes = {c: {"label": cp.label or "", "required": scenario.required_visits(c), "routed": cp.mode == "visit",
-                   "visits_per_cycle": cp.visits_per_cycle}
+                   "visits_per_cycle": cp.visits_per_cycle, "contacts": scenario.required_contacts(c),
+                   "specialist_visits": scenario.required_specialist_visits(c)}
                for c, cp in scenario.classes.items()}
     return classes, sorted(scenario.key_class_set)
 
@@ -261,6 +283,8 @@ def view_from_plan(plan: Plan, *, label: str, scenario=None, retailers: pd.DataF
         v.classify = [{"class": r.klass, "tests": r.tests} for r in (scenario.classify or [])]
         v.report = scenario.report
         v.nav_app = scenario.nav_app
+        v.duties = [{"name": d.name, "weekdays": list(d.weekdays), "start": d.start[:5], "end": d.end[:5],
+                     "who": d.who if isinstance(d.who, str) else ", ".join(d.who)} for d in scenario.calendar.duties]
     else:
         v.scenario_name = plan.manifest.get("scenario", {}).get("name", "")
         classes = sorted(set(plan.unplanned["class"])) if len(plan.unplanned) else []
@@ -314,11 +338,15 @@ def retailer_facts(view: PlanView) -> pd.DataFrame:
     for c in ("name", "tier"):
         a[c] = a[c].fillna("").astype(str)
     v = view.plan.visits
+    if "kind" in v.columns:  # the territory's own visits (specialists' visits are listed apart)
+        v = v[v["kind"] != "specialist"]
     a["visits"] = a["retailer_id"].map(v.groupby("retailer_id").size()).fillna(0).astype(int)
     days = v.sort_values("day_index").groupby("retailer_id")["day_index"].agg(list)
     a["visit_days"] = a["retailer_id"].map(days)
     a["visit_days"] = a["visit_days"].apply(lambda x: x if isinstance(x, list) else [])
     up = view.plan.unplanned
+    if "kind" in up.columns:
+        up = up[up["kind"].isin(["regular", ""])]
     a["unplanned"] = a["retailer_id"].map(up.groupby("retailer_id").size()).fillna(0).astype(int)
     reasons = up.groupby("retailer_id")["reason"].agg(lambda s: sorted(set(s)))
     a["unplanned_reasons"] = a["retailer_id"].map(reasons)

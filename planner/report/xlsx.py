@@ -7,8 +7,9 @@ on every page, the sheet name and page numbers in the footer.
 
 Plan workbook sheets: Summary (KPIs against the administrative baseline), Managers,
 Assignments (one row per retailer, with the administrative manager and whether it moved),
-Calendar (one row per visit; sort/filter by manager and date), Not planned (with reasons) and,
-when a frequency–travel curve is known, Frontier.
+Calendar (one row per visit, regular or a specialist's; sort/filter by manager and date), Not
+planned (with reasons), the service team's Specialists, Contacts and Duties and leave
+(:mod:`planner.report.team`) and, when a frequency–travel curve is known, Frontier.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from planner.report.format import is_num, kpi_keys, kpi_value, method_text
-from planner.report.i18n import Locale
+from planner.report.i18n import LABELS, Locale
 from planner.report.model import PlanView, retailer_facts
+from planner.report.team import add_team_sheets
 
 MAX_WIDTH = 60
 
@@ -305,6 +307,9 @@ def render_plan_xlsx(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
     ccols = [Col(t("manager")), Col(t("team")), Col(t("date"), "date"), Col(t("weekday")), Col(t("day_index"), "int"),
              Col(t("sequence"), "int"), Col(t("retailer")), Col(t("name")), Col(t("class")), Col(t("arrival"), "time"),
              Col(t("departure"), "time"), Col(t("travel_min"), "num"), Col(t("service_min"), "num")]
+    kinds = "kind" in v.columns
+    if kinds:
+        ccols.append(Col(t("kind_col")))
     coords = all(c in v.columns for c in ("lon", "lat", "lon_wgs84", "lat_wgs84"))
     if coords:
         ccols += coord_cols
@@ -313,6 +318,8 @@ def render_plan_xlsx(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
         row = [r.manager_id, team.get(r.manager_id, ""), r.date, loc.weekday(r.date) if r.date else "", int(r.day_index),
                int(r.sequence), r.retailer_id, name.get(r.retailer_id, ""), cls.get(r.retailer_id, ""), r.arrival,
                r.departure, int(r.travel_s) / 60.0, int(r.service_s) / 60.0]
+        if kinds:
+            row.append(t(f"kind_{r.kind}") if f"kind_{r.kind}" in LABELS else str(r.kind))
         if coords:
             row += [_num(pd.to_numeric(x, errors="coerce"))
                     for x in ((r.lon, r.lat) if given else ()) + (r.lon_wgs84, r.lat_wgs84)]
@@ -326,11 +333,15 @@ def render_plan_xlsx(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
     up = up.assign(_d=pd.to_numeric(up["day_index"], errors="coerce")).sort_values(
         ["manager_id", "_d", "retailer_id"], kind="stable")
     ucols = [Col(t("retailer")), Col(t("name")), Col(t("class")), Col(t("manager")), Col(t("date"), "date"),
-             Col(t("reason")), Col(t("details"))]
+             Col(t("reason")), Col(t("details")), Col(t("kind_col"))]
+    if "kind" not in up.columns:
+        up["kind"] = "regular"
     rows = [[r.retailer_id, name.get(r.retailer_id, ""), r.cls, r.manager_id, r.date if str(r.date) else None,
-             loc.reason(r.reason), r.message] for r in up.rename(columns={"class": "cls"}).itertuples(index=False)]
+             loc.reason(r.reason), r.message, t(f"kind_{r.kind}") if f"kind_{r.kind}" in LABELS else str(r.kind)]
+            for r in up.rename(columns={"class": "cls"}).itertuples(index=False)]
     book.table(t("sheet_unplanned"), ucols, rows)
 
+    add_team_sheets(book, view, loc)
     if frontier is not None and len(frontier):
         fcols = [Col(str(c), "text" if frontier[c].dtype == object else "num2") for c in frontier.columns]
         rows = [[(None if (isinstance(x, float) and math.isnan(x)) else (x.item() if isinstance(x, np.generic) else x))
