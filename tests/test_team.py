@@ -16,7 +16,7 @@ from planner.config.scenario import load_scenario
 from planner.design.availability import manager_days
 from planner.design.contacts import target_days
 from planner.design.horizon import horizon
-from planner.errors import DataError, ScenarioError
+from planner.errors import DataError, Progress, ScenarioError
 from planner.inputs.dataset import load_dataset, parse_leave
 from planner.validate import validate_folder
 from planner.workflows.run import run_scenario
@@ -330,3 +330,28 @@ def test_balance_by_available_time(tmp_path: Path, small_region: Path) -> None:
     share = rows[first]["available_hours"] / (sum(x["available_hours"] for x in mates) / len(mates))
     assert share == pytest.approx(0.75, abs=0.01)
     assert ratio == pytest.approx(share, abs=0.08)
+
+
+def test_contacts_without_room_get_desk_time(tmp_path: Path) -> None:
+    """A manager whose daily route fills the (short) shift: the contacts find no room, so the
+    calendar is solved again with desk time kept at the end of each day, and they all fit."""
+    scenario = TEAM_SCENARIO.replace("  C: {", "  D: {visits_per_cycle: 20, service_min: 25, value: 1}\n"
+                                     "  R: {visits_per_cycle: 4, service_min: 5, mode: remote}\n  C: {")
+    scenario = scenario.replace("  duties:\n", "  shift: {start: '08:30', end: '09:00'}\n  breaks: []\n  duties:\n")
+    scenario = scenario.replace('    - {name: team meeting, weekdays: [Mon], start: "08:30", end: "09:30", who: all}\n', "")
+    scenario = scenario.replace('    - {name: training, weekdays: [Wed], start: "13:00", end: "14:00", who: [M1]}\n', "")
+    scenario = scenario.replace("  duties:\n", "")
+    retailers = "retailer_id,lon,lat,class,current_manager,phone\nD1,24.9310,60.1705,D,M1,1\nR1,24.9320,60.1710,R,M1,2\n"
+    managers = "manager_id,lon,lat,team\nM1,24.9305,60.1702,T1\n"
+    s = write_scenario(tmp_path, scenario=scenario, retailers=retailers, managers=managers)
+    warnings: list[str] = []
+
+    class Catch(Progress):
+        def warn(self, message: str) -> None:
+            warnings.append(message)
+
+    res = run_scenario(load_scenario(s), out=tmp_path / "plan", with_baseline=False, progress=Catch())
+    assert res.validation.ok, res.validation.summary()
+    assert any("contacts need desk time: calendars of M1 solved again with M1 5 min" in w for w in warnings), warnings
+    c = _csv(tmp_path / "plan", "contacts.csv")
+    assert len(c) == 4 and all(_secs(x) <= 9 * 3600 for x in c["end"])

@@ -4,7 +4,9 @@ administrative baseline, market territories, re-zoning from a previous plan) and
 calendars of each territory.
 
 Owns: ``context`` (the prepared run context), ``horizon``, ``policy``, ``workload``,
-``territories``, ``calendars``, ``rezone``. Imports ``planner.config``, ``planner.inputs``,
+``availability`` (leave, weekly duties, each manager's days for the engine), ``territories``,
+``calendars``, ``specialists`` (the specialists' visits and calendars), ``contacts`` (phone and
+messaging contacts: desk time and scheduling), ``rezone``. Imports ``planner.config``, ``planner.inputs``,
 ``planner.travel`` and the engine (``solvers``); never ``planner.plan``, ``planner.validate``,
 ``planner.workflows``, ``planner.report`` or ``planner.cli``.
 """

@@ -1,6 +1,6 @@
 """The visit calendars of the territories: one engine problem per territory (its retailers,
-its manager's base, shift, breaks and the horizon, after leave and duties, with desk time kept
-for contacts) solved with the scenario's calendar method.
+its manager's base, shift, breaks and the horizon, after leave and duties; with desk time kept
+for contacts where asked) solved with the scenario's calendar method.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import numpy as np
 
 from planner.config.scenario import LoadedScenario
 from planner.design.availability import row_days, vehicle
-from planner.design.contacts import desk_reservation
 from planner.design.context import Context
 from planner.design.horizon import Day, days_per_week
 from planner.design.policy import is_routed, policy
@@ -82,6 +81,7 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
                          previous_weekday: dict[str, int] | None = None, move_penalty: float = 0.0,
                          method: str | None = None, order_weekdays: bool = False,
                          kept: dict[int, tuple[np.ndarray, ScheduleResult]] | None = None,
+                         desk_s: dict[str, int] | None = None,
                          ) -> tuple[dict[int, tuple[np.ndarray, ScheduleResult]], str]:
     """Build each territory's calendar; returns {slot: (retailer indices, result)} and the method.
 
@@ -89,6 +89,8 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
     administrative baseline; see :func:`weekday_patterns`). ``kept`` holds calendars that are not
     solved again (e.g. the unchanged territories of an edited plan, rebuilt from the parent plan's
     tables by :func:`planner.plan.assemble.kept_calendars`): they are returned as given.
+    ``desk_s`` (manager id -> seconds a day) keeps desk time for contacts at the end of each day
+    (:func:`planner.design.contacts.desk_reservation`).
     """
     sc = ctx.loaded.scenario
     method = method or sc.schedule.method
@@ -117,8 +119,7 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
                 prev = np.array([previous_weekday.get(rid[u], -1) for u in units], dtype=np.int64)
             prob = schedule_problem_for(ctx, units, [s], lam=lam, required_override=required_override,
                                         previous_weekday=prev, move_penalty=move_penalty,
-                                        order_weekdays=order_weekdays,
-                                        desk_s={s.manager_id: desk_reservation(ctx, terr.owner == k, s)})
+                                        order_weekdays=order_weekdays, desk_s=desk_s)
             if method == "solver" and len(units):
                 res = solve_calendar(prob, stop=stop, seed=ctx.seed, params=params)
             else:

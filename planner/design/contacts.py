@@ -9,9 +9,13 @@ owner, at the desk at the base.
 
 Rules
 -----
-1. **Desk time**: before the calendars are solved, each manager's routes end
-   ``ceil(contact seconds of the territory / worked days / 60)`` minutes earlier every worked day
-   (:func:`desk_reservation`), so the contacts always have room.
+1. **Desk time**: contacts take the free time around the routes (rule 3). When a manager's
+   contacts do not all fit, that manager's calendar is solved again with the routes ending
+   ``max(ceil(contact seconds of the territory / worked days / 60), the longest contact)``
+   minutes earlier every worked day
+   (:func:`desk_reservation`) and the contacts are placed again, so they always have room
+   (:func:`schedule_with_contacts`). Keeping desk time only where needed leaves the end of the
+   day to routes where it can (shops that open late in the afternoon).
 2. **Target day**: a retailer with planned visits on days ``V`` gets its contacts in the largest
    gaps between visits, the horizon taken as a cycle (each contact goes to the gap with the
    largest length / (contacts in it + 1); within a gap they are evenly spaced): one visit and
@@ -73,7 +77,8 @@ def desk_reservation(ctx: Context, mine: np.ndarray, s) -> int:
     if not total:
         return 0
     worked = sum(1 for d in slot_days(ctx, s) if d.working)
-    return int(math.ceil(total / max(worked, 1) / 60.0)) * 60
+    longest = int(secs[mine & (need > 0)].max())
+    return max(int(math.ceil(total / max(worked, 1) / 60.0)), int(math.ceil(longest / 60.0))) * 60
 
 
 def target_days(visit_days: list[int], n: int, T: int) -> list[float]:
@@ -168,3 +173,26 @@ def place(free: dict[int, list[tuple[int, int]]], target: float, dur: int,
                 iv[q] = (a + dur, b)
                 return d, a
     return None
+
+
+def schedule_with_contacts(ctx: Context, terr, cals: dict, *, label: str, kept: dict | None = None,
+                           **schedule_kw) -> tuple[dict, pd.DataFrame, list[tuple]]:
+    """Rule 1: the contacts of the calendars ``cals`` (slot -> (retailer indices, result), as
+    :func:`planner.design.calendars.schedule_territories` made them with ``schedule_kw``); the
+    managers whose contacts do not all fit (and whose calendar is not ``kept``) get their calendar
+    solved again with desk time. Returns the calendars, ``contacts.csv`` rows and the unplanned
+    contacts."""
+    from planner.design.calendars import schedule_territories
+
+    contacts, unplanned = plan_contacts(ctx, terr, cals)
+    short = sorted({k for k, s in enumerate(terr.slots) for _, mid, _, _ in unplanned
+                    if mid == s.manager_id and k in cals and not (kept and k in kept)})
+    if not short:
+        return cals, contacts, unplanned
+    desk = {terr.slots[k].manager_id: desk_reservation(ctx, terr.owner == k, terr.slots[k]) for k in short}
+    ctx.progress.warn(f"contacts need desk time: calendars of {', '.join(desk)} solved again with "
+                      + ", ".join(f"{m} {v // 60} min" for m, v in desk.items()) + " a day kept free")
+    again, _ = schedule_territories(ctx, terr, label=f"{label}, desk time",
+                                    kept={k: c for k, c in cals.items() if k not in short}, desk_s=desk, **schedule_kw)
+    contacts, unplanned = plan_contacts(ctx, terr, again)
+    return again, contacts, unplanned

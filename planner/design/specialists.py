@@ -22,8 +22,8 @@ Rules
 4. **Calendars**: one engine problem per specialist over its retailers, with its base, shift,
    breaks, leave and duties (:mod:`planner.design.availability`), service windows from the opening
    hours with the specialist service time, the class's value and the scenario's lambda; solved
-   with the scenario's calendar method and a share of the per-manager time limit
-   (the specialist's visits / the mean visits of a territory, at least 5 %).
+   with the scenario's calendar method and a share of the per-manager time limit and iteration
+   limit (half the specialist's visits / the mean visits of a territory, at least 5 %).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def schedule_specialists(ctx: Context, terr: Territories, calendars: dict) -> Sp
                 required=np.array([len(p[0]) if p else 0 for p in pats], dtype=np.int64), patterns=pats,
                 windows=win[units], value=np.array([sc.classes[c].value for c in cls[units]], dtype=float),
                 vehicles=(veh,), lam=sc.schedule.lam, days_per_week=dpw)
-            share = max(0.05, min(1.0, float(need[units].sum()) / max(mean_visits, 1.0)))
+            share = max(0.05, min(1.0, 0.5 * float(need[units].sum()) / max(mean_visits, 1.0)))
             stop = Stop(time_limit_s=sc.solver.schedule_time_limit_s, max_iterations=sc.solver.max_iterations).scaled(share)
             if sc.schedule.method == "solver":
                 res = solve_calendar(prob, stop=stop, seed=ctx.seed, params=params)

@@ -96,9 +96,12 @@ def plan_slots(ctx: Context, plan: Plan) -> list[Slot]:
     lon, lat = r["lon"].to_numpy(float), r["lat"].to_numpy(float)
     cal = ctx.loaded.scenario.calendar
     out: list[Slot] = []
-    for mid, team, mlon, mlat, vac in zip(plan.managers["manager_id"].astype(str), plan.managers["team"].astype(str),
-                                          plan.managers["lon"], plan.managers["lat"], plan.managers["vacant"],
-                                          strict=True):
+    roles = plan.managers["role"] if "role" in plan.managers.columns else ["manager"] * len(plan.managers)
+    for mid, team, mlon, mlat, vac, role in zip(plan.managers["manager_id"].astype(str),
+                                                plan.managers["team"].astype(str), plan.managers["lon"],
+                                                plan.managers["lat"], plan.managers["vacant"], roles, strict=True):
+        if role == "specialist":  # no territory: the save plans the specialists' calendars again
+            continue
         if mid in by_id:
             out.append(by_id[mid])
         elif str(vac).strip().lower() == "true":

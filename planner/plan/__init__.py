@@ -3,7 +3,8 @@ manifest, moves between two plans, atomic writing, and the plan store (naming, s
 listing).
 
 Owns: ``model`` (Plan, reading and writing a folder), ``files`` (the one atomic-write helper),
-``assemble`` (engine results to plan tables), ``kpis`` (and ``kpis.schema.json``, the documented
+``assemble`` (engine results to plan tables), ``service`` (specialists' visits, the
+specialists and the contacts into the plan tables), ``kpis`` (and ``kpis.schema.json``, the documented
 format of ``kpis.json``), ``manifest``, ``moves``, ``store``. Imports ``planner.config``,
 ``planner.inputs``, ``planner.travel``, ``planner.design``; never ``planner.validate``,
 ``planner.workflows``, ``planner.report`` or ``planner.cli``.

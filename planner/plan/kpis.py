@@ -17,11 +17,23 @@ Global keys (``kpis["global"]``)::
                             (service + estimated access time per visit), before routing
     non_contiguous_territories  territories in more than one piece on the adjacency graph
 
-Per manager (``kpis["managers"]``): retailers, key_customers, sales_volume, visits, visits_required,
-unplanned_visits, service_hours, travel_hours, wait_hours, workload_hours, travel_share,
-workload_vs_mean, days_worked, max_day_hours, compactness_min, service_radius_max_min,
-service_radius_p95_min, designed_workload_hours (the balanced measure), estimated_workload_hours
-(the design's estimate including daily trips from the base), parts (connected pieces).
+    remote_contacts         contacts required (mode remote classes' visits, remote_per_cycle)
+    contacts_planned, contacts_unplanned   contacts.csv rows; unplanned.csv rows of kind contact
+    specialists, specialist_visits_required/_planned/_unplanned, specialist_travel_hours,
+    specialist_service_hours, specialist_imbalance (worst team: max / mean - 1 of its specialists)
+    leave_days, duty_hours  summed over managers and specialists
+
+The managers' figures (imbalance, workload_cv, travel and service hours, visits, routes,
+unplanned visits) are over the rows of role ``manager`` only: specialists are never mixed in.
+
+Per manager and specialist (``kpis["managers"]``): role, retailers (a specialist: those it
+visits), key_customers, sales_volume, visits, visits_required, unplanned_visits, contacts,
+contacts_unplanned, service_hours (visits and planned contacts), travel_hours, wait_hours,
+workload_hours, travel_share, workload_vs_mean (a specialist: against its team's specialists),
+days_worked, max_day_hours, available_hours, leave_days, duty_hours; managers only:
+compactness_min, service_radius_max_min, service_radius_p95_min, designed_workload_hours (the
+balanced measure), estimated_workload_hours (the design's estimate including daily trips from the
+base on the manager's worked days), parts (connected pieces).
 """
 
 from __future__ import annotations

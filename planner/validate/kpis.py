@@ -28,6 +28,19 @@ mean), ``travel_share``, ``frequency_compliance`` per class and ``key_frequency_
 workload over managers with retailers), ``non_contiguous_territories`` (territories in more than
 one part). Base travel times use the soft travel model (as territory design does).
 
+Since contacts, specialists, leave and duties (plans with ``contacts.csv``): the managers'
+figures are over role ``manager`` only; service includes the planned contacts (their
+``end - start``) instead of counting remote contacts as made, and ``frequency_compliance`` of a
+remote class is planned / required contacts; the workload estimate adds ``remote_per_cycle``
+contacts (scaled) x ``remote_min`` of visited classes; estimated workload counts daily trips on
+the manager's worked days. Rows gain ``role``, ``contacts``, ``contacts_unplanned``,
+``available_hours``, ``leave_days``, ``duty_hours`` (:mod:`planner.validate.availability`); a
+specialist's row counts its specialist visits and the retailers it visits, ``workload_vs_mean``
+against its team's specialists with work, and has no territory measures. Global:
+``contacts_planned``, ``contacts_unplanned``, ``specialists``, ``specialist_visits_required`` /
+``_planned`` / ``_unplanned``, ``specialist_travel_hours``, ``specialist_service_hours``,
+``specialist_imbalance`` (the worst team's max / mean - 1), ``leave_days``, ``duty_hours``.
+
 Comparison: integers must be equal, floats within a relative 1e-6, ``None`` only where the
 recomputation gives ``None``.
 """

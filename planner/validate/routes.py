@@ -16,7 +16,15 @@ For each manager and day (the visits of that manager and day index, in ``sequenc
 * ``opening_hours``: ``[begin, departure]`` lies inside one opening window of the day's weekday;
 * ``breaks``: every due break fits into the route's idle time: at a stop before travelling on
   (``previous departure .. arrival - travel``), on arrival (``arrival .. begin``), at the base
-  before leaving, and before the trip back (see :func:`planner.validate.calendar.fit_breaks`).
+  before leaving, and before the trip back (see :func:`planner.validate.calendar.fit_breaks`);
+  the day's breaks after duties (:mod:`planner.validate.availability`);
+* ``leave`` / ``duties``: no route on a day of the person's leave or a day duties take entirely;
+  visits inside the day's shift after duties, none overlapping a blocked interval, and the route
+  idle during each blocked interval it spans (a blocked interval is a break of fixed time);
+* ``specialist``: a visit of ``kind`` specialist is made by a specialist (role) of the retailer's
+  team (its territory owner's) with the skill its class asks for, and takes the class's
+  specialist service time; a regular visit by the retailer's manager. A retailer may get a
+  regular and a specialist visit on the same day (the day rule is soft), never two of a kind.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from planner.config.scenario import LoadedScenario
 from planner.design.calendars import order_weekday_share, schedule_territories
-from planner.design.contacts import plan_contacts
+from planner.design.contacts import schedule_with_contacts
 from planner.design.context import Context
 from planner.design.specialists import schedule_specialists
 from planner.design.territories import Territories, administrative_territories, estimated_workload
@@ -67,7 +67,7 @@ def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None 
     cals, sdesc = schedule_territories(ctx, terr, label=kind, kept=kept, **schedule_kw)
     if kept:
         sdesc += f"; {len(kept)} of {len(terr.slots)} calendars kept from the parent plan"
-    spec, contacts, contact_unplanned = team_service(ctx, terr, cals)  # specialists' visits, contacts
+    cals, spec, contacts, contact_unplanned = team_service(ctx, terr, cals, label=kind, kept=kept, **schedule_kw)
     t_sched = time.perf_counter() - t
     methods = {"territories": terr.method, "schedule": sdesc}
     plan = assemble_plan(ctx, terr, cals, methods=methods)
@@ -82,13 +82,14 @@ def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None 
     return plan
 
 
-def team_service(ctx: Context, terr: Territories, cals: dict):
-    """After the territories' calendars: the specialists' calendars
-    (:func:`planner.design.specialists.schedule_specialists`) and the contacts' days and times
-    (:func:`planner.design.contacts.plan_contacts`)."""
+def team_service(ctx: Context, terr: Territories, cals: dict, *, label: str, kept: dict | None = None,
+                 **schedule_kw):
+    """After the territories' calendars: the contacts' days and times (a manager whose contacts
+    find no room is solved again with desk time: :func:`planner.design.contacts.schedule_with_contacts`)
+    and the specialists' calendars (:func:`planner.design.specialists.schedule_specialists`)."""
+    cals, contacts, contact_unplanned = schedule_with_contacts(ctx, terr, cals, label=label, kept=kept, **schedule_kw)
     spec = schedule_specialists(ctx, terr, cals)
-    contacts, contact_unplanned = plan_contacts(ctx, terr, cals)
-    return spec, contacts, contact_unplanned
+    return cals, spec, contacts, contact_unplanned
 
 
 def administrative_baseline(ctx: Context) -> Territories:

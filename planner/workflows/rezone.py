@@ -96,7 +96,9 @@ def read_previous(folder: Path) -> PreviousPlan:
     plan = read_plan(folder)
     problems = ProblemCollector()
     a = plan.assignments
-    mids = list(plan.managers["manager_id"])
+    roles = plan.managers["role"] if "role" in plan.managers.columns else None
+    mids = [m for k, m in enumerate(plan.managers["manager_id"])
+            if roles is None or roles.iat[k] != "specialist"]  # specialists own no territory
     known = set(mids)
     seen: set[str] = set()
     for k, (r, m) in enumerate(zip(a["retailer_id"], a["manager_id"], strict=True)):
@@ -109,7 +111,8 @@ def read_previous(folder: Path) -> PreviousPlan:
     if not len(a):
         raise PlanFormatError(f"{folder}: the previous plan assigns no retailers")
     dates: dict[str, list[str]] = {}
-    for r, d in zip(plan.visits["retailer_id"], plan.visits["date"], strict=True):
+    regular = plan.visits[plan.visits["kind"] != "specialist"] if "kind" in plan.visits.columns else plan.visits
+    for r, d in zip(regular["retailer_id"], regular["date"], strict=True):
         dates.setdefault(r, []).append(str(d))
     vac = {m for m, v in zip(plan.managers["manager_id"], plan.managers["vacant"], strict=True)
            if str(v).strip().lower() == "true"}

@@ -190,7 +190,9 @@ def build_sheets(view: PlanView, *, lang: str = "en", nav: str | None = None, ma
     dpw, weeks = days_per_week(view)
     det = retailer_details(view)
     v = plan.visits
-    patterns = {r: sorted(int(x) for x in g) for r, g in v.groupby("retailer_id")["day_index"]}
+    kind = v["kind"] if "kind" in v.columns else pd.Series("regular", index=v.index)
+    # each kind of visit has its own pattern (a key customer's weekly visits, its specialist's visit)
+    patterns = {(r, k): sorted(int(x) for x in g) for (r, k), g in v.groupby([v["retailer_id"], kind])["day_index"]}
     routes = {(str(f["properties"].get("manager_id")), int(f["properties"].get("day_index", -1))): f
               for f in plan.routes}
     contacts, source = remote_contact_days(view, view.folder)
@@ -225,7 +227,8 @@ def build_sheets(view: PlanView, *, lang: str = "en", nav: str | None = None, ma
                     cls=str(info(rid, "class")), key=bool(info(rid, "key", False)),
                     opening_hours=str(info(rid, "opening_hours")), arrival=str(r.arrival), departure=str(r.departure),
                     travel_s=int(r.travel_s), service_s=int(r.service_s),
-                    reason=visit_reason(loc, patterns.get(rid, [i]), i, dates, dpw=dpw, weeks=weeks, order_days=order),
+                    reason=visit_reason(loc, patterns.get((rid, getattr(r, "kind", "regular")), [i]), i, dates,
+                                        dpw=dpw, weeks=weeks, order_days=order),
                     lon=li, lat=ai, lon_wgs84=lw, lat_wgs84=aw, nav_lon=nx, nav_lat=ny,
                     nav_url=nav_url(nav, nx, ny, name=name or rid, address=addr)))
             f = routes.get((mid, i))
