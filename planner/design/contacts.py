@@ -11,11 +11,12 @@ Rules
 -----
 1. **Desk time**: contacts take the free time around the routes (rule 3). When a manager's
    contacts do not all fit, that manager's calendar is solved again with the routes ending
-   ``max(ceil(contact seconds of the territory / worked days / 60), the longest contact)``
-   minutes earlier every worked day
-   (:func:`desk_reservation`) and the contacts are placed again, so they always have room
-   (:func:`schedule_with_contacts`). Keeping desk time only where needed leaves the end of the
-   day to routes where it can (shops that open late in the afternoon).
+   earlier every worked day by ``max(ceil(seconds of the contacts that found no room / worked
+   days / 60), the longest contact)`` minutes (:func:`desk_reservation`) and the contacts are
+   placed again; should some still find no room, once more with the time of all the territory's
+   contacts spread over the worked days, which always leaves room (:func:`schedule_with_contacts`).
+   Keeping desk time only where needed leaves the end of the day to routes where it can (shops
+   that open late in the afternoon).
 2. **Target day**: a retailer with planned visits on days ``V`` gets its contacts in the largest
    gaps between visits, the horizon taken as a cycle (each contact goes to the gap with the
    largest length / (contacts in it + 1); within a gap they are evenly spaced): one visit and
@@ -70,10 +71,12 @@ def slot_days(ctx: Context, s) -> list[ManagerDay]:
                     shift=(s.shift_start_s, s.shift_end_s), row=s.manager_row)
 
 
-def desk_reservation(ctx: Context, mine: np.ndarray, s) -> int:
-    """Rule 1: seconds a day kept free of routes for the contacts of the retailers ``mine``."""
+def desk_reservation(ctx: Context, mine: np.ndarray, s, missing_s: int | None = None) -> int:
+    """Rule 1: seconds a day kept free of routes for the contacts of the retailers ``mine``: the
+    time of all their contacts (or ``missing_s``, of those that found no room) spread over the
+    manager's worked days, rounded up to minutes, and at least the longest contact."""
     need, secs, _ = contact_needs(ctx)
-    total = int((need[mine] * secs[mine]).sum())
+    total = int((need[mine] * secs[mine]).sum()) if missing_s is None else int(missing_s)
     if not total:
         return 0
     worked = sum(1 for d in slot_days(ctx, s) if d.working)
@@ -178,21 +181,29 @@ def place(free: dict[int, list[tuple[int, int]]], target: float, dur: int,
 def schedule_with_contacts(ctx: Context, terr, cals: dict, *, label: str, kept: dict | None = None,
                            **schedule_kw) -> tuple[dict, pd.DataFrame, list[tuple]]:
     """Rule 1: the contacts of the calendars ``cals`` (slot -> (retailer indices, result), as
-    :func:`planner.design.calendars.schedule_territories` made them with ``schedule_kw``); the
+    :func:`planner.design.calendars.schedule_territories` made them with ``schedule_kw``). The
     managers whose contacts do not all fit (and whose calendar is not ``kept``) get their calendar
-    solved again with desk time. Returns the calendars, ``contacts.csv`` rows and the unplanned
-    contacts."""
+    solved again with desk time for the contacts that found no room; if some still do not fit,
+    once more with desk time for all of them (which always leaves room). Returns the calendars,
+    ``contacts.csv`` rows and the unplanned contacts."""
     from planner.design.calendars import schedule_territories
 
+    _, secs, _ = contact_needs(ctx)
     contacts, unplanned = plan_contacts(ctx, terr, cals)
-    short = sorted({k for k, s in enumerate(terr.slots) for _, mid, _, _ in unplanned
-                    if mid == s.manager_id and k in cals and not (kept and k in kept)})
-    if not short:
-        return cals, contacts, unplanned
-    desk = {terr.slots[k].manager_id: desk_reservation(ctx, terr.owner == k, terr.slots[k]) for k in short}
-    ctx.progress.warn(f"contacts need desk time: calendars of {', '.join(desk)} solved again with "
-                      + ", ".join(f"{m} {v // 60} min" for m, v in desk.items()) + " a day kept free")
-    again, _ = schedule_territories(ctx, terr, label=f"{label}, desk time",
-                                    kept={k: c for k, c in cals.items() if k not in short}, desk_s=desk, **schedule_kw)
-    contacts, unplanned = plan_contacts(ctx, terr, again)
-    return again, contacts, unplanned
+    for full in (False, True):
+        missing: dict[int, int] = {}
+        for i, mid, _, _ in unplanned:
+            k = next(k for k, s in enumerate(terr.slots) if s.manager_id == mid)
+            if k in cals and not (kept and k in kept):
+                missing[k] = missing.get(k, 0) + int(secs[i])
+        if not missing:
+            break
+        desk = {terr.slots[k].manager_id: desk_reservation(ctx, terr.owner == k, terr.slots[k],
+                                                           None if full else m) for k, m in sorted(missing.items())}
+        ctx.progress.warn("contacts need desk time: calendars solved again with "
+                          + ", ".join(f"{m} {v // 60} min" for m, v in desk.items()) + " a day kept free")
+        cals, _ = schedule_territories(ctx, terr, label=f"{label}, desk time",
+                                       kept={k: c for k, c in cals.items() if k not in missing}, desk_s=desk,
+                                       **schedule_kw)
+        contacts, unplanned = plan_contacts(ctx, terr, cals)
+    return cals, contacts, unplanned

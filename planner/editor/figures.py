@@ -4,7 +4,7 @@ Per owner (manager or vacant position), as the territory design computes them
 (:func:`planner.design.territories.estimated_workload`, :func:`planner.plan.kpis.compute_kpis`):
 
 * ``workload_hours`` -- the estimated workload ``(sum w_i + D * 2 * stem) / 3600`` with ``w`` the
-  design's workload per retailer (service + access), ``D = min(working days, visits)`` and
+  design's workload per retailer (service + access), ``D = min(days the owner works, visits)`` and
   ``stem`` the median travel time from the base to its retailers visited in person;
 * ``deviation`` -- ``workload / mean - 1`` over the owners with retailers, against the scenario's
   balance tolerance (``territories.balance.workload``);
@@ -28,7 +28,7 @@ area in several territories (``market``), a workload outside the tolerance (``ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from planner.design.context import Context, adjacency
-from planner.design.territories import Slot
+from planner.design.territories import Slot, worked_days
 
 REACH_LIMIT = 1e12  # travel times at or above this are unreachable (as compute_kpis filters them)
 
@@ -58,6 +58,14 @@ class Design:
     max_radius_s: float | None
     contiguity: bool
     rows: dict[tuple[str, int], np.ndarray]  # (owner id, base) -> travel base -> retailers (s)
+    worked: dict[str, int] = field(default_factory=dict)  # owner id -> days worked (leave, duties)
+
+    def days_of(self, slot: Slot) -> int:
+        """Days the owner works in the horizon (``work_days`` less leave and whole-day duties), as
+        :func:`planner.design.territories.estimated_workload` counts them."""
+        if slot.manager_id not in self.worked:
+            self.worked[slot.manager_id] = worked_days(self.ctx, slot)
+        return self.worked[slot.manager_id]
 
     @classmethod
     def of(cls, ctx: Context) -> Design:
@@ -193,7 +201,8 @@ class Figures:
     # -- outputs -------------------------------------------------------------------------------
     def hours(self) -> np.ndarray:
         s, der = self.sum, self.derived
-        days = np.minimum(self.d.work_days, np.rint(s["visits"]))
+        worked = np.array([self.d.days_of(x) for x in self.slots], dtype=float)
+        days = np.minimum(worked, np.rint(s["visits"]))
         return np.where(s["n"] > 0.5, (s["wl"] + days * 2.0 * der["stem"]) / 3600.0, 0.0)
 
     def managers(self) -> list[dict]:
