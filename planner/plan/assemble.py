@@ -80,11 +80,11 @@ def calendar_rows(ctx: Context, slots: list[Slot], calendars: dict[int, tuple[np
         for u in res.unplanned:  # one entry per visit not planned
             g = int(units[u.customer])
             d = u.day
-            msg = u.message
-            if d in off and u.reason == "unreachable":
-                msg = f"{s.manager_id} does not work on {dates[d]} (leave, or duties all day)"
+            reason, msg = u.reason, u.message
+            if d in off and u.reason == "unreachable":  # the engine's word for a day nobody works
+                reason, msg = "shift_capacity", f"{s.manager_id} does not work on {dates[d]} (leave, or duties all day)"
             urows.append((rid[g], s.manager_id, cls[g], "" if d is None else d, "" if d is None else dates[d],
-                          u.reason, msg, kind))
+                          reason, msg, kind))
     return vrows, urows, routes
 
 

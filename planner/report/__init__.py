@@ -17,6 +17,7 @@ Base maps: ``report.tiles`` of the scenario or ``--tiles`` (:mod:`planner.report
 AMap with the data moved to GCJ-02, Tianditu, none, or a URL template).
 
 Owns: ``model`` (what a report shows of a plan), ``html``, ``mapdata`` (the map's data),
+``team`` (the service team: specialists' workload, contacts, duties and leave),
 ``xlsx``, ``compare``, ``format``, ``svg`` and ``plots`` (charts), ``geo`` (compact
 coordinates), ``tiles`` (base maps), ``i18n``, ``sheets`` (route sheets). Reads plan folders and
 inputs; never imports the engine, the design, the validator or the workflows.

@@ -48,8 +48,9 @@ def _who(loc: Locale, who: str) -> str:
     return loc.t("who_all") if who == "all" else who
 
 
-def _table(head: list[str], rows: list[str], cls: str = "") -> str:
-    ths = "".join(f'<th class="{"n" if i > 1 else ""}">{escape(h)}</th>' for i, h in enumerate(head))
+def _table(head: list[str], rows: list[str], cls: str = "", text_cols: int = 2) -> str:
+    """A sortable table; the first ``text_cols`` columns are text, the others numbers."""
+    ths = "".join(f'<th class="{"n" if i >= text_cols else ""}">{escape(h)}</th>' for i, h in enumerate(head))
     return (f'<div class="scroll"><table class="sortable {cls}"><thead><tr>{ths}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
@@ -79,7 +80,7 @@ def team_html(view: PlanView, loc: Locale) -> str:
                 + td_num(loc.int(r.get("unplanned_visits")), r.get("unplanned_visits")) + "</tr>")
         out.append(_table([loc.t("specialist_col"), loc.t("team"), loc.t("skills"), loc.t("retailers"), loc.t("visits"),
                            loc.t("service_h"), loc.t("travel_h"), loc.t("workload_h"), loc.t("vs_team_mean"),
-                           loc.t("days_worked"), loc.t("not_planned")], rows, "specialists"))
+                           loc.t("days_worked"), loc.t("not_planned")], rows, "specialists", 3))
     else:
         out.append(f'<p>{escape(loc.t("no_specialists"))}</p>')
     if view.plan.contacts is not None:
@@ -96,7 +97,7 @@ def team_html(view: PlanView, loc: Locale) -> str:
         rows = [f'<tr><td>{escape(d["name"])}</td><td>{escape(loc.join(loc.weekday_name(w) for w in d["weekdays"]))}</td>'
                 f'<td>{escape(d["start"])}–{escape(d["end"])}</td><td>{escape(_who(loc, d["who"]))}</td></tr>'
                 for d in view.duties]
-        out.append(_table([loc.t("duty"), loc.t("weekdays"), loc.t("duty_time"), loc.t("who")], rows, "duties"))
+        out.append(_table([loc.t("duty"), loc.t("weekdays"), loc.t("duty_time"), loc.t("who")], rows, "duties", 4))
     else:
         out.append(f'<p>{escape(loc.t("no_duties"))}</p>')
     people = pd.concat([view.managers_table(), st], ignore_index=True)
@@ -147,12 +148,18 @@ def add_team_sheets(book, view: PlanView, loc: Locale) -> None:
         book.table(t("sheet_contacts"), cols, rows)
     people = pd.concat([view.managers_table(), st], ignore_index=True)
     if view.duties or "leave_days" in people.columns:
-        cols = [Col(t("duty")), Col(t("weekdays")), Col(t("duty_time")), Col(t("who")), Col(t("leave_days"), "int"),
-                Col(t("duty_h"), "num"), Col(t("available_h"), "num")]
-        rows = [[d["name"], loc.join(loc.weekday_name(w) for w in d["weekdays"]), f'{d["start"]}–{d["end"]}',
-                 _who(loc, d["who"]), None, None, None] for d in view.duties]
-        for _, r in people.iterrows():
-            leave = str(r.get("leave", "") or "")
-            rows.append([t("leave") if leave else "", leave, "", str(r["manager_id"]), num(r.get("leave_days")),
-                         num(r.get("duty_hours")), num(r.get("available_hours"))])
-        book.table(t("sheet_duties"), cols, rows)
+        cols = [Col(t("manager")), Col(t("role")), Col(t("leave")), Col(t("leave_days"), "int"), Col(t("duty_h"), "num"),
+                Col(t("available_h"), "num")]
+        rows = [[str(r["manager_id"]), t("role_specialist" if r.get("role") == "specialist" else "role_manager"), str(r.get("leave", "") or ""),
+                 num(r.get("leave_days")), num(r.get("duty_hours")), num(r.get("available_hours"))]
+                for _, r in people.iterrows()]
+        ws = book.table(t("sheet_duties"), cols, rows)
+        top = len(rows) + 3  # the weekly duties below the people
+        for j, label in enumerate((t("duty"), t("weekdays"), t("duty_time"), t("who"))):
+            ws.write_string(top, j, label, book.fmt["head"])
+        for i, d in enumerate(view.duties, start=top + 1):
+            for j, v in enumerate((d["name"], loc.join(loc.weekday_name(w) for w in d["weekdays"]),
+                                   f'{d["start"]}–{d["end"]}', _who(loc, d["who"]))):
+                book.cell(ws, i, j, "text", v)
+        if not view.duties:
+            book.cell(ws, top + 1, 0, "text", t("no_duties"))

@@ -1,7 +1,8 @@
 """The independent plan validator: a second opinion on a plan folder, not a re-run.
 
 It owns its own reading of the plan folder (CSV as text with file rows), its own calendar rules
-(horizon, required visits, allowed visit patterns, breaks), its own timing, frequency and KPI
+(horizon, required visits, allowed visit patterns, breaks; leave and weekly duties:
+:mod:`.availability`; contacts: :mod:`.contacts`), its own timing, frequency and KPI
 computations, and its own recomputation of the territory design's estimates (workload,
 adjacency); every finding names the file, the row and the check (see :mod:`.findings`).
 

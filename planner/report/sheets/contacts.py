@@ -1,13 +1,14 @@
 """Remote contacts of each day (customers of classes with ``mode: remote``, served by phone or
 messaging): the call list at the end of each day of a route sheet.
 
-The calendar does not schedule remote contacts yet (they are counted as made, see
-:mod:`planner.plan.kpis`). :func:`remote_contact_days` is the one place that decides which day a
-remote customer is contacted, so that the issue that schedules them replaces only it:
+The calendar schedules the contacts (of ``mode: remote`` classes and ``remote_per_cycle``) into
+the plan's ``contacts.csv`` (:mod:`planner.design.contacts`). :func:`remote_contact_days` is the
+one place that decides which day a remote customer is contacted:
 
 * when the plan folder has a ``contacts.csv`` (``manager_id, date, start, end, retailer_id,
-  phone``) its rows are used as they are (``source = "file"``);
-* otherwise a deterministic contact day is derived (``source = "derived"``): each manager's
+  phone``) its rows are used as they are (``source = "file"``; every plan made since contacts
+  are scheduled);
+* otherwise (an older plan) a deterministic contact day is derived (``source = "derived"``): each manager's
   remote customers in the order of ``assignments.csv``, each once per required contact (its
   class's ``visits_per_cycle`` scaled to the horizon); the contacts are listed round by round
   (every customer's first contact, then every second contact, ...) and contact ``k`` of ``N``
