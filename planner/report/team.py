@@ -2,7 +2,8 @@
 messaging) of each manager, the weekly duties and who is on leave.
 
 ``report.html`` gets one section (:func:`team_html`, after the managers' table); ``report.xlsx``
-the sheets Specialists, Contacts and Duties and leave (:func:`add_team_sheets`). Everything comes
+the sheets Specialists, Contacts and Duties and leave (:func:`planner.report.xlsx.add_team_sheets`,
+from :func:`contact_table` and the same rows), each when the plan has something to show. Everything comes
 from the plan folder (``kpis.json`` rows with ``role``, ``managers.csv`` ``skills``/``leave``,
 ``contacts.csv``, ``unplanned.csv`` rows of kind contact) and the scenario's ``calendar.duties``.
 """
@@ -16,6 +17,13 @@ import pandas as pd
 from planner.report.format import is_num, td_num
 from planner.report.i18n import Locale
 from planner.report.model import PlanView
+
+
+def uses_team(view: PlanView) -> bool:
+    """Whether the plan has specialists, contacts, duties or leave to show."""
+    g = view.kpis.get("global", {})
+    return bool(g.get("specialists") or g.get("remote_contacts") or g.get("contacts_planned") or view.duties
+                or g.get("leave_days"))
 
 
 def contact_table(view: PlanView) -> pd.DataFrame:
@@ -57,8 +65,7 @@ def _table(head: list[str], rows: list[str], cls: str = "", text_cols: int = 2) 
 
 def team_html(view: PlanView, loc: Locale) -> str:
     """The report's section on specialists, contacts, duties and leave (empty for older plans)."""
-    g = view.kpis.get("global", {})
-    if "specialists" not in g and "contacts_planned" not in g and not view.duties:
+    if not uses_team(view):
         return ""
     out = [f'<h2 id="team">{escape(loc.t("team_title"))}</h2>']
     st = view.managers_table("specialist")
@@ -86,7 +93,7 @@ def team_html(view: PlanView, loc: Locale) -> str:
     if view.plan.contacts is not None:
         ct = contact_table(view)
         out.append(f'<h3>{escape(loc.t("contacts_title"))}</h3><p class="hint">{escape(loc.t("contacts_hint"))}</p>')
-        rows = [f'<tr data-manager="{escape(str(r.manager_id))}"><td>{escape(str(r.manager_id))}</td>'
+        rows = [f'<tr data-contacts="{escape(str(r.manager_id))}"><td>{escape(str(r.manager_id))}</td>'
                 f'<td>{escape(str(r.team))}</td>' + td_num(f"{loc.int(r.contacts)} / {loc.int(r.required)}", r.contacts)
                 + td_num(loc.num(r.hours), r.hours) + td_num(loc.int(r.unplanned), r.unplanned) + "</tr>"
                 for r in ct.itertuples(index=False)]
@@ -116,50 +123,3 @@ def team_html(view: PlanView, loc: Locale) -> str:
         if not (pd.to_numeric(people["leave_days"], errors="coerce") > 0).any():
             out.append(f'<p>{escape(loc.t("no_leave"))}</p>')
     return "".join(out)
-
-
-def add_team_sheets(book, view: PlanView, loc: Locale) -> None:
-    """The sheets Specialists, Contacts and Duties and leave of ``report.xlsx`` (when the plan has them)."""
-    from planner.report.xlsx import Col
-
-    t = loc.t
-    num = lambda x: float(x) if is_num(x) else None  # noqa: E731
-    st = view.managers_table("specialist")
-    if len(st):
-        cols = [Col(t("specialist_col")), Col(t("team")), Col(t("skills")), Col(t("retailers"), "int"), Col(t("visits"), "int"),
-                Col(t("visits_required_col"), "int"), Col(t("not_planned"), "int"), Col(t("service_h"), "num"),
-                Col(t("travel_h"), "num"), Col(t("workload_h"), "num"), Col(t("vs_team_mean"), "spct"),
-                Col(t("days_worked"), "int"), Col(t("leave_days"), "int"), Col(t("duty_h"), "num"),
-                Col(t("available_h"), "num")]
-        keys = ["retailers", "visits", "visits_required", "unplanned_visits", "service_hours", "travel_hours",
-                "workload_hours", "workload_vs_mean", "days_worked", "leave_days", "duty_hours", "available_hours"]
-        rows = [[str(r["manager_id"]), str(r.get("team", "")), str(r.get("skills", ""))] + [num(r.get(k)) for k in keys]
-                for _, r in st.iterrows()]
-        book.table(t("sheet_specialists"), cols, rows)
-    c = view.plan.contacts
-    if c is not None:
-        names = view.retailers.drop_duplicates("retailer_id").set_index("retailer_id")["name"] \
-            if "name" in view.retailers.columns else pd.Series(dtype=str)
-        cols = [Col(t("manager")), Col(t("date"), "date"), Col(t("weekday")), Col(t("contact_start"), "time"),
-                Col(t("contact_end"), "time"), Col(t("retailer")), Col(t("name")), Col(t("phone")), Col(t("kind_col"))]
-        rows = [[r.manager_id, r.date, loc.weekday(r.date) if r.date else "", r.start, r.end, r.retailer_id,
-                 str(names.get(r.retailer_id, "") or ""), str(r.phone),
-                 str(getattr(r, "kind", "") or "")] for r in c.itertuples(index=False)]
-        book.table(t("sheet_contacts"), cols, rows)
-    people = pd.concat([view.managers_table(), st], ignore_index=True)
-    if view.duties or "leave_days" in people.columns:
-        cols = [Col(t("manager")), Col(t("role")), Col(t("leave")), Col(t("leave_days"), "int"), Col(t("duty_h"), "num"),
-                Col(t("available_h"), "num")]
-        rows = [[str(r["manager_id"]), t("role_specialist" if r.get("role") == "specialist" else "role_manager"), str(r.get("leave", "") or ""),
-                 num(r.get("leave_days")), num(r.get("duty_hours")), num(r.get("available_hours"))]
-                for _, r in people.iterrows()]
-        ws = book.table(t("sheet_duties"), cols, rows)
-        top = len(rows) + 3  # the weekly duties below the people
-        for j, label in enumerate((t("duty"), t("weekdays"), t("duty_time"), t("who"))):
-            ws.write_string(top, j, label, book.fmt["head"])
-        for i, d in enumerate(view.duties, start=top + 1):
-            for j, v in enumerate((d["name"], loc.join(loc.weekday_name(w) for w in d["weekdays"]),
-                                   f'{d["start"]}–{d["end"]}', _who(loc, d["who"]))):
-                book.cell(ws, i, j, "text", v)
-        if not view.duties:
-            book.cell(ws, top + 1, 0, "text", t("no_duties"))

@@ -26,7 +26,7 @@ import pandas as pd
 from planner.report.format import is_num, kpi_keys, kpi_value, method_text
 from planner.report.i18n import LABELS, Locale
 from planner.report.model import PlanView, retailer_facts
-from planner.report.team import add_team_sheets
+from planner.report.team import uses_team
 
 MAX_WIDTH = 60
 
@@ -350,4 +350,57 @@ def render_plan_xlsx(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
     return book.close()
 
 
-__all__ = ["render_plan_xlsx", "Book", "Col"]
+def add_team_sheets(book: Book, view: PlanView, loc: Locale) -> None:
+    """The sheets Specialists, Contacts and Duties and leave of ``report.xlsx``, each when the plan
+    has specialists, contacts, or duties or leave (:mod:`planner.report.team`)."""
+    t = loc.t
+    if not uses_team(view):
+        return
+    num = lambda x: float(x) if is_num(x) else None  # noqa: E731
+    st = view.managers_table("specialist")
+    if len(st):
+        cols = [Col(t("specialist_col")), Col(t("team")), Col(t("skills")), Col(t("retailers"), "int"), Col(t("visits"), "int"),
+                Col(t("visits_required_col"), "int"), Col(t("not_planned"), "int"), Col(t("service_h"), "num"),
+                Col(t("travel_h"), "num"), Col(t("workload_h"), "num"), Col(t("vs_team_mean"), "spct"),
+                Col(t("days_worked"), "int"), Col(t("leave_days"), "int"), Col(t("duty_h"), "num"),
+                Col(t("available_h"), "num")]
+        keys = ["retailers", "visits", "visits_required", "unplanned_visits", "service_hours", "travel_hours",
+                "workload_hours", "workload_vs_mean", "days_worked", "leave_days", "duty_hours", "available_hours"]
+        rows = [[str(r["manager_id"]), str(r.get("team", "")), str(r.get("skills", ""))] + [num(r.get(k)) for k in keys]
+                for _, r in st.iterrows()]
+        book.table(t("sheet_specialists"), cols, rows)
+    c = view.plan.contacts
+    if c is not None and len(c):
+        names = view.retailers.drop_duplicates("retailer_id").set_index("retailer_id")["name"] \
+            if "name" in view.retailers.columns else pd.Series(dtype=str)
+        cols = [Col(t("manager")), Col(t("date"), "date"), Col(t("weekday")), Col(t("contact_start"), "time"),
+                Col(t("contact_end"), "time"), Col(t("retailer")), Col(t("name")), Col(t("phone")), Col(t("kind_col"))]
+        rows = [[r.manager_id, r.date, loc.weekday(r.date) if r.date else "", r.start, r.end, r.retailer_id,
+                 str(names.get(r.retailer_id, "") or ""), str(r.phone),
+                 str(getattr(r, "kind", "") or "")] for r in c.itertuples(index=False)]
+        book.table(t("sheet_contacts"), cols, rows)
+    people = pd.concat([view.managers_table(), st], ignore_index=True)
+    leave = pd.to_numeric(people.get("leave_days", pd.Series(dtype=float)), errors="coerce").fillna(0)
+    if view.duties or (leave > 0).any():
+        cols = [Col(t("manager")), Col(t("role")), Col(t("leave")), Col(t("leave_days"), "int"), Col(t("duty_h"), "num"),
+                Col(t("available_h"), "num")]
+        rows = [[str(r["manager_id"]), t("role_specialist" if r.get("role") == "specialist" else "role_manager"), str(r.get("leave", "") or ""),
+                 num(r.get("leave_days")), num(r.get("duty_hours")), num(r.get("available_hours"))]
+                for _, r in people.iterrows()]
+        ws = book.table(t("sheet_duties"), cols, rows)
+        top = len(rows) + 3  # the weekly duties below the people
+        for j, label in enumerate((t("duty"), t("weekdays"), t("duty_time"), t("who"))):
+            ws.write_string(top, j, label, book.fmt["head"])
+        for i, d in enumerate(view.duties, start=top + 1):
+            for j, v in enumerate((d["name"], loc.join(loc.weekday_name(w) for w in d["weekdays"]),
+                                   f'{d["start"]}–{d["end"]}', _who(loc, d["who"]))):
+                book.cell(ws, i, j, "text", v)
+        if not view.duties:
+            book.cell(ws, top + 1, 0, "text", t("no_duties"))
+
+
+def _who(loc: Locale, who: str) -> str:
+    return loc.t("who_all") if who == "all" else who
+
+
+__all__ = ["render_plan_xlsx", "Book", "Col", "add_team_sheets"]
