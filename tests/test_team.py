@@ -355,3 +355,19 @@ def test_contacts_without_room_get_desk_time(tmp_path: Path) -> None:
     assert any("contacts need desk time: calendars solved again with M1 5 min" in w for w in warnings), warnings
     c = _csv(tmp_path / "plan", "contacts.csv")
     assert len(c) == 4 and all(_secs(x) <= 9 * 3600 for x in c["end"])
+
+
+def test_reports_show_specialists_contacts_and_duties(team_plan: Path) -> None:
+    from openpyxl import load_workbook
+
+    html = (team_plan / "report.html").read_text(encoding="utf-8")
+    team = html[html.index('id="team"'):html.index('id="team"') + 20000]
+    assert 'data-specialist="S1"' in team and 'data-specialist="S2"' in team
+    assert 'data-contacts="M1"' in team and "team meeting" in team and "2027-01-05" in team
+    wb = load_workbook(team_plan / "report.xlsx", read_only=True)
+    assert wb.sheetnames[-3:] == ["Specialists", "Contacts", "Duties and leave"]
+    rows = list(wb["Contacts"].iter_rows(values_only=True))
+    assert len(rows) == 1 + 4 and rows[0][:6] == ("Manager", "Date", "Weekday", "Start", "End", "Retailer")
+    sheet = (team_plan / "sheets" / "M1.html").read_text(encoding="utf-8")
+    assert sheet.count('data-contact="C1"') + sheet.count('data-contact="C2"') == 2  # the call list
+    assert (team_plan / "sheets" / "S1.html").exists()
