@@ -191,6 +191,9 @@ class TerritorySolveStats:
         Tabu search: restarts and the best objective found by the search itself.
     recom_steps, recom_restarts, recom_cut:
         Recombination walk: steps, restarts from random plans and the best cut found.
+    lns_steps, lns_cut:
+        Exact large-neighbourhood search (large ``cut_edges`` graphs): neighbourhoods
+        re-optimised and the cut reached.
     cpsat_objective, proven_optimal:
         CP-SAT: objective of its plan and whether it proved optimality.
     levels, starts, start_diameters:
@@ -215,6 +218,8 @@ class TerritorySolveStats:
     recom_steps: int | None = None
     recom_restarts: int | None = None
     recom_cut: int | None = None
+    lns_steps: int | None = None
+    lns_cut: int | None = None
     cpsat_objective: float | None = None
     proven_optimal: bool | None = None
     levels: int | None = None

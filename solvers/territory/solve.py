@@ -11,6 +11,7 @@ from solvers.common import Stop, StopClock
 from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
 from solvers.territory.edit import complete_initial
 from solvers.territory.exact import enumerate_optimum, n_assignments
+from solvers.territory.large_cut import applies, solve_cut_large
 from solvers.territory.model import Model, evaluate, status_of
 from solvers.territory.params import TerritoryParams
 from solvers.territory.problem import (
@@ -106,6 +107,8 @@ def solve(
     if x is None:
         if problem.objective == "weighted_travel":
             x, centres = _solve_travel(model, clock, rng, info)
+        elif applies(model, params):
+            x = solve_cut_large(model, clock, rng, info, params)
         else:
             x = solve_tabu(model, clock, rng, info, params)
             proven = bool(info.get("proven_optimal", False))
