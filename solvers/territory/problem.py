@@ -172,7 +172,8 @@ class TerritorySolveStats:
     ----------
     method:
         What ran: ``"enumeration"``, ``"flow+local_search"``, ``"tabu:cut_edges"``,
-        ``"tabu+recom+cpsat:cut_edges"``, ``"tabu:diameter"`` (``" (contiguous moves)"`` when the
+        ``"tabu+recom+cpsat:cut_edges"``, ``"tree+walk+lns:cut_edges"`` (or ``"tabu+walk+lns"``:
+        large graphs), ``"tabu:diameter"`` (``" (contiguous moves)"`` when the
         contiguous move rules are used without a contiguity requirement).
     iterations:
         Iterations counted (see :func:`solvers.territory.solve`).
