@@ -2,7 +2,8 @@
 
 Owns the territory model (:mod:`.problem`), its tuning values (:mod:`.params`), adjacency graphs
 (:mod:`.graph`), construction (:mod:`.construct`), the evaluation of a plan (:mod:`.model`), the
-searches (:mod:`.search`, :mod:`.tabu`, :mod:`.recom`, :mod:`.cpsat`, :mod:`.exact`), edits of
+searches (:mod:`.search`, :mod:`.tabu`, :mod:`.recom`, :mod:`.cpsat`, :mod:`.lns`, :mod:`.exact`;
+:mod:`.large_cut` chains them for cut edges on large graphs), edits of
 assignments used in re-zoning (:mod:`.edit`) and the entry point (:mod:`.solve`). It imports only
 ``solvers.common`` from the engine, and never ``planner``.
 

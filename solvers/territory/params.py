@@ -35,6 +35,12 @@ class TerritoryParams:
         and random spanning trees drawn per step until one has a balanced edge.
     cpsat_workers:
         Search workers of CP-SAT.
+    walk_until, walk_temperature, lns_size, lns_max_size, lns_det_per_unit, lns_step_iterations:
+        ``cut_edges`` above ``max_cpsat_units`` units (:mod:`solvers.territory.large_cut`):
+        share of the budget at which the steered recombination walk hands over to the exact
+        large-neighbourhood search, the walk's Metropolis temperature (cut edges), the first
+        and largest neighbourhood (free units), CP-SAT's deterministic seconds per free unit,
+        and the iterations one re-optimised neighbourhood counts.
     diameter_starts, diameter_start_share:
         ``diameter``: compact starts (bisection axes rotated by ``180 / diameter_starts`` degrees
         each) and the share of the budget they get in equal parts (the best plan gets the rest).
@@ -50,6 +56,12 @@ class TerritoryParams:
     recom_stall: int = 5000
     recom_tree_tries: int = 10
     cpsat_workers: int = 2
+    walk_until: float = 0.6
+    walk_temperature: float = 2.0
+    lns_size: int = 60
+    lns_max_size: int = 300
+    lns_det_per_unit: float = 0.003
+    lns_step_iterations: int = 25
     # the plan found depends mostly on the compact start: on the DTDP set the diameter reached
     # from bisections at different angles varies by up to 15 %
     diameter_starts: int = 6

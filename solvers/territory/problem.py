@@ -172,7 +172,8 @@ class TerritorySolveStats:
     ----------
     method:
         What ran: ``"enumeration"``, ``"flow+local_search"``, ``"tabu:cut_edges"``,
-        ``"tabu+recom+cpsat:cut_edges"``, ``"tabu:diameter"`` (``" (contiguous moves)"`` when the
+        ``"tabu+recom+cpsat:cut_edges"``, ``"tree+walk+lns:cut_edges"`` (or ``"tabu+walk+lns"``:
+        large graphs), ``"tabu:diameter"`` (``" (contiguous moves)"`` when the
         contiguous move rules are used without a contiguity requirement).
     iterations:
         Iterations counted (see :func:`solvers.territory.solve`).
@@ -191,6 +192,9 @@ class TerritorySolveStats:
         Tabu search: restarts and the best objective found by the search itself.
     recom_steps, recom_restarts, recom_cut:
         Recombination walk: steps, restarts from random plans and the best cut found.
+    lns_steps, lns_cut:
+        Exact large-neighbourhood search (large ``cut_edges`` graphs): neighbourhoods
+        re-optimised and the cut reached.
     cpsat_objective, proven_optimal:
         CP-SAT: objective of its plan and whether it proved optimality.
     levels, starts, start_diameters:
@@ -215,6 +219,8 @@ class TerritorySolveStats:
     recom_steps: int | None = None
     recom_restarts: int | None = None
     recom_cut: int | None = None
+    lns_steps: int | None = None
+    lns_cut: int | None = None
     cpsat_objective: float | None = None
     proven_optimal: bool | None = None
     levels: int | None = None

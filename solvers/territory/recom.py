@@ -209,3 +209,106 @@ def tree_plan(model: Model, rng: np.random.Generator, attempts: int = 200,
             if np.all((model.a[rest].sum(axis=0) >= lo[k - 1]) & (model.a[rest].sum(axis=0) <= hi[k - 1])):
                 return x
     return None
+
+
+def steered_walk(
+    model: Model,
+    x: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    done,
+    temperature: float = 2.0,
+    trees: int = 10,
+) -> tuple[np.ndarray, int, RecomStats]:
+    """Recombination walk steered towards few cut edges, from ``x`` (feasible, contiguous)
+    until ``done(steps)`` is true.
+
+    A step picks a cut edge uniformly at random (so a pair of territories with a long common
+    boundary is picked more often), merges its two territories and draws ``trees`` random
+    spanning trees of the merged subgraph; among the balanced tree edges of all of them (locks
+    respected) the proposal is the split with the fewest cut edges between the two sides
+    (:func:`best_split`). It is accepted with the Metropolis rule
+    ``min(1, exp(-delta / temperature))`` on the change ``delta`` of the plan's cut edges. The
+    best plan seen is returned with its cut edges. Unlike :func:`recom_search` (unsteered, for
+    the small county graphs) this walk is meant for graphs of several hundred units, where
+    the plans an unsteered walk visits have several times the optimal number of cut edges.
+    """
+    e = model.graph.edges
+    lo, hi = _bounds(model)
+    x = np.asarray(x, np.int64).copy()
+    cut = _cut(x, e)
+    best, best_cut = x.copy(), cut
+    steps = 0
+    while not done(steps):
+        steps += 1
+        d = np.flatnonzero(x[e[:, 0]] != x[e[:, 1]])
+        if d.size == 0:
+            break
+        pe = e[d[int(rng.integers(d.size))]]
+        a, b = int(x[pe[0]]), int(x[pe[1]])
+        split = best_split(model, x, a, b, lo, hi, rng, trees)
+        if split is None:
+            continue
+        units, side_a, new_inner = split
+        eu, ev = _subgraph(model, units)
+        old_inner = int(np.count_nonzero(x[units][eu] != x[units][ev]))
+        delta = new_inner - old_inner
+        if delta <= 0 or rng.random() < np.exp(-delta / temperature):
+            x[units] = np.where(side_a, a, b)
+            cut += delta
+            if cut < best_cut:
+                best, best_cut = x.copy(), cut
+    return best, best_cut, RecomStats(steps=steps, restarts=0)
+
+
+def best_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: np.ndarray,
+               rng: np.random.Generator, trees: int):
+    """The balanced split of territories ``a`` and ``b`` with the fewest cut edges between its
+    sides over the balanced edges of ``trees`` random spanning trees of their union (ties
+    broken at random): ``(units, side_a, cut edges between the sides)``, or ``None`` if no
+    tree has a balanced edge that respects the locks."""
+    units = np.flatnonzero((x == a) | (x == b))
+    n = units.size
+    if n < 2:
+        return None
+    eu, ev = _subgraph(model, units)
+    meas = model.a[units]
+    total = meas.sum(axis=0)
+    lock = model.locked[units]
+    la, lb = lock == a, lock == b
+    has_locks = bool(np.any(la | lb))
+    best = None
+    for _ in range(trees):
+        tree = _random_tree(n, eu, ev, rng)
+        if tree is None:
+            return None
+        order, start, end = tree
+        s1 = _subtree_measures(meas, order, start, end)
+        s2 = total[None, :] - s1
+        ok_ab = np.all((s1 >= lo[a]) & (s1 <= hi[a]) & (s2 >= lo[b]) & (s2 <= hi[b]), axis=1)
+        ok_ba = np.all((s1 >= lo[b]) & (s1 <= hi[b]) & (s2 >= lo[a]) & (s2 <= hi[a]), axis=1)
+        ok_ab[order[0]] = ok_ba[order[0]] = False
+        cand = np.flatnonzero(ok_ab | ok_ba)
+        if cand.size == 0:
+            continue
+        # cut edges between the sides of each candidate: edges with one end in its subtree
+        su, sv = start[eu], start[ev]
+        in_u = (su[None, :] >= start[cand][:, None]) & (su[None, :] < end[cand][:, None])
+        in_v = (sv[None, :] >= start[cand][:, None]) & (sv[None, :] < end[cand][:, None])
+        cuts = np.count_nonzero(in_u != in_v, axis=1)
+        for i in np.lexsort((rng.random(cand.size), cuts)).tolist():
+            if best is not None and cuts[i] >= best[2]:
+                break
+            v = int(cand[i])
+            insub = (start >= start[v]) & (start < end[v])
+            for sub_is_a in (True, False):
+                if not (ok_ab[v] if sub_is_a else ok_ba[v]):
+                    continue
+                side_a = insub if sub_is_a else ~insub
+                if has_locks and (np.any(la & ~side_a) or np.any(lb & side_a)):
+                    continue
+                best = (units, side_a, int(cuts[i]))
+                break
+            if best is not None and best[2] == cuts[i]:
+                break
+    return best

@@ -11,6 +11,7 @@ from solvers.common import Stop, StopClock
 from solvers.territory.construct import flow_allocation, repair_contiguity, seed_centres
 from solvers.territory.edit import complete_initial
 from solvers.territory.exact import enumerate_optimum, n_assignments
+from solvers.territory.large_cut import applies, solve_cut_large
 from solvers.territory.model import Model, evaluate, status_of
 from solvers.territory.params import TerritoryParams
 from solvers.territory.problem import (
@@ -49,7 +50,13 @@ def solve(
       :mod:`solvers.territory.recom`) until 80 % of the time (``params.tabu_until``,
       ``params.recom_until``), and the CP-SAT model
       (:mod:`solvers.territory.cpsat`) hinted by the best plan, which may prove optimality
-      (status ``OPTIMAL``).
+      (status ``OPTIMAL``). Contiguous graphs above ``params.max_cpsat_units`` units (without
+      a disruption budget, radius or market groups) take the large-graph method instead
+      (:mod:`solvers.territory.large_cut`): a random spanning-tree plan (tabu search with
+      locks), a recombination walk steered to few cut edges (best balanced split of several
+      random trees, Metropolis acceptance) until 60 % of the budget, then a large-neighbourhood
+      search re-optimising regions along the boundaries exactly with CP-SAT
+      (:mod:`solvers.territory.lns`).
     * ``objective="diameter"``: compact starts (flow allocation around bisection seeds at six
       axis rotations, contiguity repair; half the budget in equal parts, the best plan then
       continues with the rest), each improved by tabu search on the threshold form:
@@ -62,7 +69,9 @@ def solve(
     ----------
     ``weighted_travel``: one iteration is one sweep of the boundary local search (all boundary
     moves scored, improving ones applied). ``cut_edges`` / ``diameter``: one iteration is one
-    tabu move. Equal ``seed`` and ``Stop.max_iterations`` give the identical assignment; a time
+    tabu move (large ``cut_edges`` graphs: one tabu move, one walk step, or
+    ``params.lns_step_iterations`` per re-optimised neighbourhood). Equal ``seed`` and
+    ``Stop.max_iterations`` give the identical assignment; a time
     limit may stop earlier, and the CP-SAT / recombination phases (time limit only) depend on
     machine speed. Enumeration (tiny instances) counts no iterations.
 
@@ -106,6 +115,8 @@ def solve(
     if x is None:
         if problem.objective == "weighted_travel":
             x, centres = _solve_travel(model, clock, rng, info)
+        elif applies(model, params):
+            x = solve_cut_large(model, clock, rng, info, params)
         else:
             x = solve_tabu(model, clock, rng, info, params)
             proven = bool(info.get("proven_optimal", False))
