@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.config.assessment import Assessment, IndicatorGroup, ServiceVacuum
 from planner.errors import ProblemCollector, ScenarioError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -253,6 +254,8 @@ class Territories(_Strict):
     keep_districts_whole: bool = Field(default=False, description="administrative districts are ignored unless set")
     teams: bool = Field(default=True, description="first team areas sized by headcount, then territories inside")
     access_factor: float = Field(default=1.0, gt=0, description="calibration of the per-visit access-time estimate")
+    service_vacuum: ServiceVacuum = Field(default_factory=ServiceVacuum, description="when a retailer's administrative "
+                                          "manager is too far: {ratio, minutes} (kpis.json -> service_vacuum)")
 
     @field_validator("balance")
     @classmethod
@@ -357,6 +360,8 @@ class Scenario(_Strict):
     output: Output = Field(default_factory=Output)
     regions: Regions | None = Field(default=None, description="e.g. {column: region}: independent regions by a column")
     report: Report = Field(default_factory=Report, description="base map and navigation app of the HTML outputs")
+    assessment: Assessment = Field(default_factory=Assessment, description="groups of indicators and weights of "
+                                   "planner assess (planner.config.assessment)")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
@@ -483,6 +488,8 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
 def _allowed_keys(loc: tuple) -> list[str]:
     if len(loc) >= 2 and loc[0] == "classes":
         return list(ClassPolicy.model_fields)
+    if len(loc) >= 3 and tuple(loc[:2]) == ("assessment", "groups"):
+        return list(IndicatorGroup.model_fields)
     model = _model_at(loc)
     if model is None:
         return []
