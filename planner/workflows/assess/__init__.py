@@ -170,7 +170,7 @@ def run_assessment(plan_dir: Path, log_path: Path, out: Path, *, scores_path: Pa
     from planner.report import check_lang
 
     check_lang(lang)
-    refuse_existing(out, "assessments are never overwritten: choose another --out folder")
+    refuse_existing(out, "choose another --out folder")
     res = assess(plan_dir, log_path, scores_path=scores_path, settings_from=settings_from)
     res.folder = write_folder(out, assessment_files(res, lang=lang))
     return res

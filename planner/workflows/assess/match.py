@@ -22,10 +22,11 @@ Per manager (``P`` planned door visits, ``M`` of them matched, ``O`` of those on
 * ``contact_rate`` = matched contacts / contacts planned;
 * time on the road (when the log has start and end times): for each manager and day, the gaps
   ``start_{k+1} - end_k`` between consecutive timed door visits (an overlap counts 0); planned:
-  the same gaps in ``visits.csv`` (``departure_{k+1} - service_s_{k+1} - departure_k``, travel,
-  waiting and breaks between two stops). ``road_ratio = (road_done / gaps_done) /
-  (road_planned / gaps_planned)``, the road time per visit against the plan's for this post,
-  and ``road_efficiency = min(1, 1 / road_ratio)``.
+  the same gaps in ``visits.csv`` (``departure_{k+1} - service_s_{k+1} - departure_k``: travel,
+  waiting and breaks between two stops). ``road_hours_done``/``road_hours_planned`` are their sums;
+  ``road_ratio = median(gaps done) / median(gaps planned)``, the road time per visit against the
+  plan's for this post (the median, because a day's break or a wait for opening hours makes the
+  gaps heavy-tailed), and ``road_efficiency = min(1, 1 / road_ratio)``.
 
 Every rate's denominator is what the plan asked of *this* post, so a post with a heavy territory
 (more visits, longer trips) is measured against its own larger plan, not penalised for its size.
@@ -154,16 +155,26 @@ def match_visits(ref: Reference, log: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
 
 
 def road_gaps(frame: pd.DataFrame, start: str, end: str, order: list[str]) -> pd.DataFrame:
-    """Per manager: the gaps between consecutive visits of each day (``start - previous end``, at
-    least 0) and their count."""
+    """``manager_id, gap_s``: the gaps between consecutive visits of each manager and day
+    (``start - previous end``, at least 0)."""
     if not len(frame):
-        return pd.DataFrame(columns=["manager_id", "road_s", "gaps"]).set_index("manager_id")
+        return pd.DataFrame({"manager_id": pd.Series(dtype=str), "gap_s": pd.Series(dtype=float)})
     f = frame.sort_values(["manager_id", "date", *order], kind="stable")
     same = (f["manager_id"].to_numpy()[1:] == f["manager_id"].to_numpy()[:-1]) & \
         (f["date"].to_numpy()[1:] == f["date"].to_numpy()[:-1])
     gap = np.maximum(f[start].to_numpy(float)[1:] - f[end].to_numpy(float)[:-1], 0.0)
-    g = pd.DataFrame({"manager_id": f["manager_id"].to_numpy()[1:][same], "road_s": gap[same]})
-    return g.groupby("manager_id").agg(road_s=("road_s", "sum"), gaps=("road_s", "size"))
+    return pd.DataFrame({"manager_id": f["manager_id"].to_numpy()[1:][same], "gap_s": gap[same]})
+
+
+def road(done: np.ndarray, planned: np.ndarray) -> dict:
+    """Road time of a post (or of all): hours done and planned, and the ratio of the median gaps."""
+    out = {"road_hours_planned": float(planned.sum()) / 3600.0, "road_hours_done": float(done.sum()) / 3600.0,
+           "road_ratio": None, "road_efficiency": None}
+    if len(done) and len(planned) and np.median(planned) > 0:
+        r = float(np.median(done) / np.median(planned))
+        out["road_ratio"] = r
+        out["road_efficiency"] = min(1.0, 1.0 / r) if r > 0 else 1.0
+    return out
 
 
 def ratio(a: float, b: float) -> float | None:
@@ -205,16 +216,8 @@ def indicators(ref: Reference, log: pd.DataFrame, *, has_times: bool) -> tuple[p
                "contact_rate": ratio(c_done, sum(cq.values())),
                "road_hours_planned": None, "road_hours_done": None, "road_ratio": None, "road_efficiency": None}
         if has_times:
-            rp = road_planned.loc[m] if m in road_planned.index else None
-            rd = road_done.loc[m] if m in road_done.index else None
-            row["road_hours_planned"] = float(rp["road_s"]) / 3600.0 if rp is not None else 0.0
-            row["road_hours_done"] = float(rd["road_s"]) / 3600.0 if rd is not None else 0.0
-            if rp is not None and rd is not None and rp["gaps"] and rd["gaps"] and rp["road_s"] > 0:
-                per_done, per_plan = rd["road_s"] / rd["gaps"], rp["road_s"] / rp["gaps"]
-                row["road_ratio"] = float(per_done / per_plan)
-                row["road_efficiency"] = float(min(1.0, per_plan / per_done)) if per_done > 0 else 1.0
-                for k_, x in (("rp_s", rp["road_s"]), ("rp_n", rp["gaps"]), ("rd_s", rd["road_s"]), ("rd_n", rd["gaps"])):
-                    tot[k_] += float(x)
+            row.update(road(road_done.loc[road_done["manager_id"] == m, "gap_s"].to_numpy(float),
+                            road_planned.loc[road_planned["manager_id"] == m, "gap_s"].to_numpy(float)))
         rows.append(row)
         for k_, x in (("p", p), ("m", matched), ("o", on_day), ("x", extra), ("kq", sum(kq.values())), ("kd", k_done),
                       ("cq", sum(cq.values())), ("cd", c_done), ("ea", eff_all), ("ed", eff_done)):
@@ -232,8 +235,8 @@ def indicators(ref: Reference, log: pd.DataFrame, *, has_times: bool) -> tuple[p
                "on_planned_day": ratio(tot["o"], tot["m"]), "extra_visits": int(tot["x"]),
                "extra_rate": ratio(tot["x"], tot["p"]), "key_frequency": ratio(tot["kd"], tot["kq"]),
                "contact_rate": ratio(tot["cd"], tot["cq"]), "hours_completion": ratio(tot["ed"], tot["ea"]),
-               "road_ratio": ratio(ratio(tot["rd_s"], tot["rd_n"]) or 0.0, ratio(tot["rp_s"], tot["rp_n"]) or 0.0)
-               if tot["rd_n"] and tot["rp_n"] and tot["rp_s"] else None}
+               "road_ratio": road(road_done["gap_s"].to_numpy(float), road_planned["gap_s"].to_numpy(float))["road_ratio"]
+               if has_times else None}
     return pd.DataFrame(rows), pd.DataFrame(cls_rows, columns=CLASS_COLUMNS), overall
 
 
