@@ -19,12 +19,13 @@ CSV line), the column, a code, a message and whether the row was still used:
     bad_kind          the kind is not visit, specialist or contact      not used
     unknown_manager   the manager is not in the plan (or a vacant post) not used
     unknown_retailer  the retailer is not in the plan                   not used
-    outside_plan      the date is outside the plan's horizon            not used
+    outside_plan      the date is before the plan's first day or after
+                      its last                                          not used
     duplicate         the same manager, retailer, date, kind and start
                       as an earlier row                                 not used
     bad_time          start or end cannot be read                       used, without times
     end_before_start  end is before start                               used, without times
-    non_working_day   a day the calendar does not work (weekend, holiday) used
+    non_working_day   a day the calendar does not work (weekend, holiday) used (matched like any day)
     overlap           a door visit starts before the previous one of the
                       same manager and day ends                         used (no road time between them)
 """
@@ -146,11 +147,11 @@ def read_log(path: Path, *, managers: set[str], retailers: set[str], days: dict[
         if rid[k] not in retailers:
             bad("retailer_id", "unknown_retailer", f"retailer {rid[k]!r} is not in the plan", False, iso)
             continue
-        if iso not in days:
+        if not days or not min(days) <= iso <= max(days):
             first, last = (min(days), max(days)) if days else ("", "")
             bad("date", "outside_plan", f"{iso} is outside the plan ({first} to {last})", False, iso)
             continue
-        if not days[iso]:
+        if not days.get(iso, False):
             bad("date", "non_working_day", f"{iso} is not a working day of the plan's calendar", True, iso)
         a, b = (parse_time(start_t[k]) if start_t[k] else None), (parse_time(end_t[k]) if end_t[k] else None)
         for c, v, x in (("start", start_t[k], a), ("end", end_t[k], b)):
