@@ -89,12 +89,19 @@ def expected_targets(files: PlanFiles, inp: Inputs, owner: dict[str, str], visit
             if not routed.get(x, True):
                 n_contacts[m] += req.get(x, 0)
                 t_contacts[m] += req.get(x, 0) * svc.get(x, 0.0)
+    own_of: dict[str, list[str]] = defaultdict(list)
+    for x, o in owner.items():
+        own_of[o].append(x)
+    visits_of: dict[str, list[Visit]] = defaultdict(list)
+    for v in visits:
+        visits_of[v.manager_id].append(v)
+    routes_of: dict[str, list[RouteFacts]] = defaultdict(list)
+    for rt in routes:
+        routes_of[rt.manager_id].append(rt)
     out = []
     for rec in mgr_rows:
         m = rec["manager_id"]
-        mine = [x for x, o in owner.items() if o == m]
-        vm = [v for v in visits if v.manager_id == m]
-        rm = [rt for rt in routes if rt.manager_id == m]
+        mine, vm, rm = own_of.get(m, []), visits_of.get(m, []), routes_of.get(m, [])
         at_key = Counter(v.retailer_id for v in vm if key.get(v.retailer_id, False))
         wanted = {x for x in mine if key.get(x, False)} | set(at_key)
         key_req = sum(req.get(x, 0) if owner.get(x) == m else at_key[x] for x in wanted)
