@@ -63,8 +63,9 @@ def make_plan(work: Path, retailers: int, managers: int) -> Path:
 
 
 def clock(s: float) -> str:
+    """``HH:MM:SS``; empty at or after midnight (a day that long has no times in the log)."""
     s = int(round(max(0.0, s)))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return "" if s >= 24 * 3600 else f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def synthetic_log(plan_dir: Path, *, missed: float, moved: float, extra: float, road: float, jitter_min: float,
@@ -123,7 +124,8 @@ def synthetic_log(plan_dir: Path, *, missed: float, moved: float, extra: float, 
         for k, (_o, _b, rid, gap, service) in enumerate(stops):
             if k:
                 clock_s += gap * road
-            rows.append((m, d, rid, "visit", clock(clock_s), clock(clock_s + service)))
+            late = clock_s + service >= 24 * 3600  # both times or none
+            rows.append((m, d, rid, "visit", "" if late else clock(clock_s), "" if late else clock(clock_s + service)))
             clock_s += service
     log = pd.DataFrame(rows, columns=["manager_id", "date", "retailer_id", "kind", "start", "end"])
     some = log.iloc[0]

@@ -48,7 +48,13 @@ def code_label(loc: Locale, code: str) -> str:
 
 
 def state_label(loc: Locale, state: str) -> str:
-    return loc.t("as_state_used") if state == "used" else loc.t("as_state_missing", why=state)
+    """A group's state (:func:`planner.workflows.assess.score.group_scores`) in the page's language."""
+    if state == "used":
+        return loc.t("as_state_used")
+    why = {"no --scores file": loc.t("as_state_no_scores"), "no values": loc.t("as_state_no_values")}.get(state)
+    if why is None and state.startswith("no column "):
+        why = loc.t("as_state_no_column", c=state.removeprefix("no column "))
+    return loc.t("as_state_missing", why=why or state)
 
 
 def num(x) -> float | None:

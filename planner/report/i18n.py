@@ -330,6 +330,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "as_indicators": ("Indicators (weight)", "指标（权重）"), "as_state": ("State", "状态"),
     "as_source_log": ("field log", "执行日志"), "as_source_scores": ("scores file", "评分文件"),
     "as_state_used": ("used", "已使用"), "as_state_missing": ("missing: {why}", "缺失：{why}"),
+    "as_state_no_scores": ("no --scores file", "未提供评分文件"), "as_state_no_values": ("no values", "无数据"),
+    "as_state_no_column": ("no column {c} in the scores file", "评分文件中没有 {c} 列"),
     "as_chart_scores": ("Score per post and the groups behind it", "各岗位得分及指标组构成"),
     "as_chart_rates": ("Service process per post", "各岗位服务过程指标"),
     "as_chart_visits": ("Door visits per post: planned, done, unplanned", "各岗位上门拜访：计划、完成、计划外"),

@@ -124,7 +124,7 @@ def group_scores(table: pd.DataFrame, scores: pd.DataFrame | None, settings: Ass
         described.append({"group": name, "weight": g.weight, "share": g.weight / wsum, "source": g.source,
                           "indicators": dict(g.indicators), "scale": g.scale if g.source == "scores" else None,
                           "per_workload": g.per_workload if g.source == "scores" else None,
-                          "state": state if has.any() or state != "used" else "no values",
+                          "state": state,
                           "managers_with_values": int(has.sum())})
     out["missing_groups"] = [";".join(x) for x in missing]
     out["score"] = np.where(total_w > 0, total / np.where(total_w > 0, total_w, 1.0), np.nan)
