@@ -40,6 +40,8 @@ from planner.errors import PlanFormatError
 from planner.plan.files import refuse_existing, write_folder
 from planner.plan.model import Plan, read_plan
 from planner.plan.targets import TARGET_COLUMNS, targets_table
+from planner.report import check_lang
+from planner.report.assess import render_assessment_html, render_assessment_xlsx
 from planner.workflows.assess.log import PROBLEM_COLUMNS, FieldLog, read_log
 from planner.workflows.assess.match import CLASS_COLUMNS, indicators, reference
 from planner.workflows.assess.score import group_scores, read_scores
@@ -153,8 +155,6 @@ def json_bytes(obj) -> bytes:
 
 def assessment_files(res: Result, *, lang: str = "en") -> dict[str, bytes]:
     """The files of an assessment folder (module docstring)."""
-    from planner.report.assess import render_assessment_html, render_assessment_xlsx
-
     kw = {"managers": res.managers, "classes": res.classes, "problems": res.problems, "overall": res.overall,
           "groups": res.groups, "meta": res.meta}
     return {"assessment.csv": csv_bytes(res.managers), "assessment_classes.csv": csv_bytes(res.classes),
@@ -167,8 +167,6 @@ def assessment_files(res: Result, *, lang: str = "en") -> dict[str, bytes]:
 def run_assessment(plan_dir: Path, log_path: Path, out: Path, *, scores_path: Path | None = None, lang: str = "en",
                    settings_from: Path | None = None) -> Result:
     """``planner assess``: assess and write the folder ``out`` atomically (refused if it exists)."""
-    from planner.report import check_lang
-
     check_lang(lang)
     refuse_existing(out, "choose another --out folder")
     res = assess(plan_dir, log_path, scores_path=scores_path, settings_from=settings_from)
