@@ -1,5 +1,5 @@
 """The ``planner`` commands: check, run, verify, frontier, rezone, batch, compare, report,
-sheets, edit, history, generate.
+assess, sheets, edit, history, generate.
 
 A user error prints a clear message and exits with code 2 (input problems) or 1 (an invalid
 plan); it never prints a traceback. ``PLANNER_DEBUG=1`` shows tracebacks for bug reports.
@@ -345,6 +345,41 @@ def report(plan_dir: Annotated[Path, typer.Argument(help="plan folder")],
         folder = write_report_folder(plan_dir, out_dir, lang=lang, frontier=frontier_csv,
                                      tiles=_tiles(tiles, tiles_crs, tianditu_key, plan_dir))
         out.print(f"wrote {folder / 'report.html'} and report.xlsx in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
+
+
+@app.command()
+def assess(plan_dir: Annotated[Path, typer.Argument(help="plan folder")],
+           actual: Annotated[Path, typer.Option("--actual", help="field log (CSV or Excel): manager_id, date, "
+                                                "retailer_id, kind (visit|specialist|contact), start, end")],
+           out_dir: Annotated[Path, typer.Option("--out", help="folder to create for the assessment")],
+           scores: Annotated[Path | None, typer.Option("--scores", help="CSV/Excel of per-manager indicator values "
+                                                       "(manager_id and one column per indicator)")] = None,
+           scenario: Annotated[Path | None, typer.Option("--scenario", help="take the assessment: weights from this "
+                                                         "scenario file instead of the plan's")] = None,
+           lang: Annotated[str, typer.Option("--lang", help="language: en or zh")] = "en") -> None:
+    """Assess what was done against the plan: rates per manager and specialist, fair to each post's workload,
+    combined into a weighted score (assessment.csv/.xlsx/.html, log_problems.csv)."""
+    from planner.workflows.assess import run_assessment
+
+    with _user_errors():
+        t0 = time.perf_counter()
+        res = run_assessment(plan_dir, actual, out_dir, scores_path=scores, lang=lang, settings_from=scenario)
+        t = Table(title=escape(f"assessment of {Path(plan_dir).name}"))
+        for c in ("manager", "planned", "done", "completion", "on day", "key freq.", "extra", "score"):
+            t.add_column(c, justify="left" if c == "manager" else "right")
+        pct = lambda x: "–" if x is None or x != x else f"{100 * x:.1f} %"  # noqa: E731
+        for r in res.managers.itertuples(index=False):
+            t.add_row(escape(str(r.manager_id)), str(r.visits_planned), str(r.visits_done), pct(r.completion),
+                      pct(r.on_planned_day), pct(r.key_frequency), str(r.extra_visits),
+                      "–" if r.score != r.score else f"{r.score:.1f}")
+        out.print(t)
+        missing = [g["group"] for g in res.groups if g["state"] != "used"]
+        if missing:
+            out.print(f"missing groups (score renormalised over the others): {escape(', '.join(missing))}")
+        if len(res.problems):
+            out.print(f"{len(res.problems)} problems in the log (see log_problems.csv): "
+                      + escape(", ".join(f"{k} {v}" for k, v in res.meta["problems_by_code"].items())), soft_wrap=True)
+        out.print(f"wrote {res.folder} in {time.perf_counter() - t0:.1f} s", soft_wrap=True)
 
 
 @app.command()

@@ -26,6 +26,7 @@ from planner.config.calendar import (  # noqa: F401 - the calendar part is re-ex
     format_clock,
     parse_clock,
 )
+from planner.config.assessment import Assessment, IndicatorGroup, ServiceVacuum
 from planner.errors import ProblemCollector, ScenarioError
 
 
@@ -202,6 +203,8 @@ class Territories(_Strict):
     balance_by: Literal["equal", "available_time"] = Field(
         default="equal", description="equal: every manager the same share of the workload; available_time: shares "
                                      "in proportion to each manager's available time (leave and duties deducted)")
+    service_vacuum: ServiceVacuum = Field(default_factory=ServiceVacuum, description="when a retailer's administrative "
+                                          "manager is too far: {ratio, minutes} (kpis.json -> service_vacuum)")
 
     @field_validator("balance")
     @classmethod
@@ -306,6 +309,8 @@ class Scenario(_Strict):
     output: Output = Field(default_factory=Output)
     regions: Regions | None = Field(default=None, description="e.g. {column: region}: independent regions by a column")
     report: Report = Field(default_factory=Report, description="base map and navigation app of the HTML outputs")
+    assessment: Assessment = Field(default_factory=Assessment, description="groups of indicators and weights of "
+                                   "planner assess (planner.config.assessment)")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
@@ -451,6 +456,8 @@ def _allowed_keys(loc: tuple) -> list[str]:
         return list(ClassPolicy.model_fields)
     if len(loc) >= 3 and loc[:2] == ("calendar", "duties"):
         return list(Duty.model_fields)
+    if len(loc) >= 3 and tuple(loc[:2]) == ("assessment", "groups"):
+        return list(IndicatorGroup.model_fields)
     model = _model_at(loc)
     if model is None:
         return []

@@ -19,7 +19,9 @@ AMap with the data moved to GCJ-02, Tianditu, none, or a URL template).
 Owns: ``model`` (what a report shows of a plan), ``html``, ``mapdata`` (the map's data),
 ``team`` (the service team: specialists' workload, contacts, duties and leave),
 ``xlsx``, ``compare``, ``format``, ``svg`` and ``plots`` (charts), ``geo`` (compact
-coordinates), ``tiles`` (base maps), ``i18n``, ``sheets`` (route sheets). Reads plan folders and
+coordinates), ``tiles`` (base maps), ``i18n``, ``sheets`` (route sheets), ``vacuum`` (the service
+vacuum's map layers and table), ``assess`` (``assessment.html``/``.xlsx`` of ``planner assess``, from
+the tables the workflow gives it). Reads plan folders and
 inputs; never imports the engine, the design, the validator or the workflows.
 """
 

@@ -44,6 +44,7 @@ from planner.report.mapdata import plan_map_data
 from planner.report.model import HEADLINE, KPI_ROWS, PlanView, retailer_facts
 from planner.report.team import team_html
 from planner.report.tiles import Tiles, tiles_of, with_tiles
+from planner.report.vacuum import vacuum_html
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 UNPLANNED_ROWS_SHOWN = 40
@@ -131,6 +132,7 @@ def render_plan_html(view: PlanView, *, lang: str = "en", frontier: pd.DataFrame
             managers_html(view, loc, mt, colors, sheets_href),
             team_html(view, loc),
             unplanned_html(view, loc, facts),
+            vacuum_html(view, loc),
             about_html(view, loc),
             f'<footer>{escape(loc.t("generated_by", v=version()))} · {escape(map_credits(loc, tiles))}</footer>']
     data = with_tiles(plan_map_data(view, loc, mt, colors, facts), tiles)

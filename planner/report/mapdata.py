@@ -13,12 +13,13 @@ from planner.report.format import is_num
 from planner.report.geo import ROUTE_TOLERANCE_DEG, encode_coords, encode_geometry
 from planner.report.i18n import Locale
 from planner.report.model import PlanView
+from planner.report.vacuum import vacuum_map_data
 
 JS_LABELS = ["background", "background_offline", "layers", "territories", "retailers_layer", "routes_layer", "bases",
              "not_planned_layer", "day", "all_days", "week_n", "managers_layer", "all", "none", "key_customer",
              "other_customer", "base", "class", "manager", "visits_planned_of", "of_required", "visit_days",
              "not_planned", "remote", "compare_with", "moved", "unchanged_retailers", "ref_territories",
-             "other_territories", "not_in_plan"]
+             "other_territories", "not_in_plan", "vacuum_layer", "split_layer"]
 
 
 def day_table(view: PlanView, loc: Locale) -> tuple[list[dict], list[str], list[int]]:
@@ -116,7 +117,8 @@ def plan_map_data(view: PlanView, loc: Locale, mt: pd.DataFrame, colors: dict, f
     return {"kind": "plan", "labels": labels, "managers": managers, "territories": territories, "routes": routes,
             "retailers": retailers, "days": days, "dayLabels": day_labels, "dayWeek": day_week,
             "defaultDay": used_days[0] if used_days else None,
-            "classes": {c: i.get("label", "") for c, i in view.classes.items()}}
+            "classes": {c: i.get("label", "") for c, i in view.classes.items()},
+            "vacuum": vacuum_map_data(view, facts, loc)}  # service vacuum layers (issue 19)
 
 
 def round6(x, digits: int = 6):

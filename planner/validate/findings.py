@@ -19,6 +19,8 @@ Check names::
     unplanned     unplanned visits: known reason, owner, class and day
     kpis          every KPI in kpis.json against the validator's own recomputation
     territories   territories.geojson counts and estimates
+    targets       targets.csv against the plan tables and the design's workload estimate
+    service_vacuum  kpis.json service_vacuum against the administrative rule and the base travel times
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from planner.validate.kpis import compare_baseline_kpis, compare_plan_kpis, reco
 from planner.validate.planfiles import PlanFiles, read_plan_folder
 from planner.validate.routes import check_routes
 from planner.validate.structure import check_assignments, check_managers, check_retailer_columns
+from planner.validate.targets import check_service_vacuum, check_targets
 
 SUB_PLANS = ("baseline",)
 
@@ -110,6 +111,8 @@ def check_folder(files: PlanFiles, name: str, inputs: Inputs | None) -> Checked:
     mine = recompute(files, inputs, managers, owner, visits, routes)
     compare_plan_kpis(files.kpis, mine, rep)
     check_territories(files, mine, rep)
+    check_targets(files, inputs, owner, visits, routes, rep)  # targets.csv and service_vacuum (issue 19)
+    check_service_vacuum(files, inputs, owner, rep)
     return Checked(report=rep, files=files, inputs=inputs, kpis=mine)
 
 

@@ -34,6 +34,7 @@ from planner.plan.model import Plan, write_manifest, write_plan
 from planner.plan.register import Snapshot, record_snapshot
 from planner.plan.service import add_team_service, specialist_solver_rows
 from planner.plan.store import in_store, new_plan_folder, seal, store_of
+from planner.plan.targets import add_targets_and_vacuum
 from planner.report import reports_for_run
 from planner.report.sheets import sheets_for_run
 from planner.validate import ValidationReport, validate_folder
@@ -75,6 +76,7 @@ def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None 
     plan.kpis = plan_kpis(ctx, plan, terr)
     plan.kpis["solver"] = solver_section(terr, cals, schedule_method=sdesc, schedule_runtime_s=t_sched)
     plan.kpis["solver"]["schedule"]["managers"] += specialist_solver_rows(spec)
+    add_targets_and_vacuum(ctx, plan)  # targets.csv and kpis.json -> service_vacuum (planner assess, issue 19)
     timings = dict(ctx.timings)
     timings["schedule_s"] = t_sched
     plan.manifest = manifest(ctx, methods=methods, timings=timings, kind=kind)

@@ -198,6 +198,7 @@
     checkbox(body, T.routes_layer, true, function (v) { layerOn.routes = v; refresh(); });
     checkbox(body, T.bases, true, function (v) { layerOn.bases = v; refresh(); });
     checkbox(body, T.not_planned_layer, true, function (v) { layerOn.up = v; refresh(); });
+    vacuumLayers(D, T, map, canvas, body);
     backgroundSwitch(map, body, T, tiles);
     var dayRow = el("div", { "class": "panel-row" });
     dayRow.appendChild(el("span", null, T.day + " "));
@@ -242,6 +243,38 @@
     fitTo(map, bounds);
     status.map = 1;
     return map;
+  }
+
+  // the service vacuum (kpis.json -> service_vacuum, planner/report/vacuum.py): retailers whose
+  // administrative base is far, ringed (dashed when this plan serves them from a near base), and
+  // the retailers of market areas split by districts, coloured by district; hidden at first
+  // (shown at once when the page's address has #vacuum)
+  function vacuumLayers(D, T, map, canvas, body) {
+    var V = D.vacuum, R = D.retailers;
+    if (!V) return;
+    var show = /[?&#]vacuum\b/.test(location.href);
+    var vac = L.layerGroup(), split = L.layerGroup();
+    status.vacuum = 0; status.split = 0;
+    function at(i) { return R.x[i] === null || R.y[i] === null ? null : [R.y[i] / 1e5, R.x[i] / 1e5]; }
+    V.splits.forEach(function (s) {
+      s.i.forEach(function (i, k) {
+        var ll = at(i);
+        if (!ll) return;
+        var c = L.circleMarker(ll, { renderer: canvas, radius: 7, color: s.d[k], weight: 3, fill: false });
+        c.bindPopup(s.info); c.addTo(split); status.split++;
+      });
+    });
+    V.vacuum.forEach(function (v) {
+      var ll = at(v.i);
+      if (!ll) return;
+      var c = L.circleMarker(ll, { renderer: canvas, radius: 9, color: v.ok ? "#6a1b9a" : "#d81b60", weight: 3,
+        dashArray: v.ok ? "4,3" : null, fill: false });
+      c.bindPopup(v.info); c.addTo(vac); status.vacuum++;
+    });
+    function toggle(g) { return function (on) { if (on) map.addLayer(g); else map.removeLayer(g); }; }
+    if (V.vacuum.length) checkbox(body, T.vacuum_layer + " (" + V.vacuum.length + ")", show, toggle(vac), "#d81b60");
+    if (V.splits.length) checkbox(body, T.split_layer + " (" + V.splits.length + ")", show, toggle(split), V.districts.length ? V.districts[0][1] : "#4e79a7");
+    if (show) { map.addLayer(split); map.addLayer(vac); }
   }
 
   function buildCompareMap(D, T) {
@@ -408,6 +441,7 @@
     s.setAttribute("data-bases", String(status.bases));
     s.setAttribute("data-layers", String(status.layers));
     if (status.moved !== undefined) s.setAttribute("data-moved", String(status.moved));
+    if (status.vacuum !== undefined) { s.setAttribute("data-vacuum", String(status.vacuum)); s.setAttribute("data-split", String(status.split)); }
     s.setAttribute("data-charts", String(charts.ok));
     s.setAttribute("data-chart-names", charts.names.join(","));
     s.setAttribute("data-errors", errors.join(" | "));
@@ -420,7 +454,9 @@
     try {
       D = JSON.parse(document.getElementById("report-data").textContent);
       T = D.labels || {};
-      var map = D.kind === "compare" ? buildCompareMap(D, T) : buildPlanMap(D, T);
+      var map = null;
+      if (D.kind === "assessment") status.map = 1;  // planner assess: a page without a map
+      else map = D.kind === "compare" ? buildCompareMap(D, T) : buildPlanMap(D, T);
       window.fieldplanReport = { map: map, status: status };  // for readers' own scripts and tests
     } catch (e) {
       errors.push("map: " + (e && e.message ? e.message : String(e)));
