@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.config.assessment import Assessment, IndicatorGroup, ServiceVacuum
 from planner.config.calendar import (  # noqa: F401 - the calendar part is re-exported from here
     WEEKDAYS,
     BreakRule,
@@ -26,7 +27,6 @@ from planner.config.calendar import (  # noqa: F401 - the calendar part is re-ex
     format_clock,
     parse_clock,
 )
-from planner.config.assessment import Assessment, IndicatorGroup, ServiceVacuum
 from planner.errors import ProblemCollector, ScenarioError
 
 

@@ -411,7 +411,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "pc_bad_number": ("not a number", "不是数字"), "pc_no_scores": ("no scores", "无评分"),
     "sheet_as_posts": ("Posts", "岗位"), "sheet_as_classes": ("By class", "分类别"),
     "sheet_as_problems": ("Log problems", "日志问题"), "sheet_as_groups": ("Weights", "权重"),
-    "role_manager": ("manager", "客户经理"), "role_specialist": ("specialist", "专员"),
     "vacuum_title": ("Service vacuum", "服务真空"),
     "vacuum_text": ("{n} retailers ({p}) have an administrative manager whose base is more than {ratio}× as far as the "
                     "nearest manager's and over {minutes} min farther; this plan serves {resolved} of them from a near "
