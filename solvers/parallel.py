@@ -1,4 +1,6 @@
-"""The one worker-pool helper of the engine: independent searches side by side, best kept.
+"""The one worker-pool helper of the engine: independent searches side by side, best kept
+(:func:`best_of_workers`), and independent tasks side by side, results in task order
+(:func:`map_tasks`).
 
 Solvers that can use several cores run independent searches (different seeds or settings) over
 the same budget and keep the best result. The searches run in forked processes (``fork``: the
@@ -14,6 +16,7 @@ they would run alone first.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -57,3 +60,55 @@ def best_of_workers(
     keys = [key(r) for r in results]
     best = min(range(len(results)), key=lambda k: (keys[k], k))
     return results, best
+
+
+def _indexed(fn: Callable[..., R], k: int, args: tuple[Any, ...]) -> tuple[int, R]:
+    return k, fn(*args)
+
+
+def _star_indexed(task: tuple[Callable[..., Any], int, tuple[Any, ...]]) -> tuple[int, Any]:
+    return _indexed(*task)
+
+
+def local_workers() -> int:
+    """Worker processes to use on this machine: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def map_tasks(
+    fn: Callable[..., R],
+    arg_tuples: Sequence[tuple[Any, ...]],
+    *,
+    workers: int | None = None,
+    on_result: Callable[[int, R], None] | None = None,
+) -> list[R]:
+    """``[fn(*args) for args in arg_tuples]`` on ``workers`` processes (default: the local cores).
+
+    Independent tasks (e.g. the calendars of different territories) side by side. Results come
+    back in task order whatever the order of completion, so the outcome depends only on the tasks;
+    ``on_result(k, result)`` is called in the calling process as each task finishes (progress).
+    Tasks are handed out one at a time (``chunksize`` 1), so a long task does not hold back short
+    ones queued behind it. With one worker, one task, or inside a daemonic process (a batch worker
+    may not start children) the tasks run one after another in this process.
+    """
+    tasks = list(arg_tuples)
+    n = len(tasks)
+    workers = local_workers() if workers is None else max(1, int(workers))
+    workers = min(workers, n)
+    out: list[Any] = [None] * n
+    if workers <= 1 or not can_fork():
+        for k, args in enumerate(tasks):
+            out[k] = fn(*args)
+            if on_result is not None:
+                on_result(k, out[k])
+        return out
+    with mp.get_context("fork").Pool(workers) as pool:
+        for k, res in pool.imap_unordered(_star_indexed, [(fn, k, args) for k, args in enumerate(tasks)],
+                                          chunksize=1):
+            out[k] = res
+            if on_result is not None:
+                on_result(k, res)
+    return out

@@ -15,6 +15,7 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -45,7 +46,7 @@ class RichProgress(ProgressHooks):
             yield lambda n=1: None
             return
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=False) as p:
+                      TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console, transient=False) as p:
             tid = p.add_task(description, total=total)
             yield lambda n=1: p.advance(tid, n)
 

@@ -234,6 +234,8 @@ class Solver(_Strict):
     territory_time_limit_s: float = Field(default=60.0, gt=0)
     schedule_time_limit_s: float = Field(default=20.0, gt=0, description="per manager")
     max_iterations: int | None = Field(default=None, ge=1, description="iteration limit (makes runs machine-independent)")
+    workers: int | None = Field(default=None, ge=1, description="processes solving calendars side by side "
+                                "(default: the cores this machine gives the planner)")
 
 
 class Output(_Strict):

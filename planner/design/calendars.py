@@ -5,8 +5,16 @@ for contacts where asked) solved with the scenario's calendar method.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata as md
+import pickle
+from pathlib import Path
+from typing import Protocol
+
 import numpy as np
 
+import solvers
 from planner.config.scenario import LoadedScenario
 from planner.design.availability import row_days, vehicle
 from planner.design.context import Context
@@ -15,6 +23,7 @@ from planner.design.policy import is_routed, policy
 from planner.design.territories import Slot, Territories
 from planner.inputs.dataset import Dataset
 from solvers.common import Stop
+from solvers.parallel import map_tasks
 from solvers.schedule import ScheduleParams, greedy
 from solvers.schedule import solve as solve_calendar
 from solvers.schedule.problem import ScheduleProblem, ScheduleResult
@@ -81,7 +90,7 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
                          previous_weekday: dict[str, int] | None = None, move_penalty: float = 0.0,
                          method: str | None = None, order_weekdays: bool = False,
                          kept: dict[int, tuple[np.ndarray, ScheduleResult]] | None = None,
-                         desk_s: dict[str, int] | None = None,
+                         desk_s: dict[str, int] | None = None, cache: CalendarCache | None = None,
                          ) -> tuple[dict[int, tuple[np.ndarray, ScheduleResult]], str]:
     """Build each territory's calendar; returns {slot: (retailer indices, result)} and the method.
 
@@ -90,7 +99,8 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
     solved again (e.g. the unchanged territories of an edited plan, rebuilt from the parent plan's
     tables by :func:`planner.plan.assemble.kept_calendars`): they are returned as given.
     ``desk_s`` (manager id -> seconds a day) keeps desk time for contacts at the end of each day
-    (:func:`planner.design.contacts.desk_reservation`).
+    (:func:`planner.design.contacts.desk_reservation`). ``cache``: calendars solved before for the
+    same problems are reused (:func:`solve_calendars`).
     """
     sc = ctx.loaded.scenario
     method = method or sc.schedule.method
@@ -104,29 +114,108 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
         follow, routed_n = order_weekday_share(ctx)
         desc += (f"; today's order weekdays: {follow} of {routed_n} retailers visited on their order weekday, "
                  "the others on regular weekdays")
-    stop = Stop(time_limit_s=sc.solver.schedule_time_limit_s, max_iterations=sc.solver.max_iterations)
+    stop = calendar_stop(ctx.loaded)
     params = ScheduleParams(backend=sc.schedule.backend)
     rid = ctx.ds.retailers["retailer_id"].to_numpy()
-    with ctx.progress.task(f"Scheduling visits ({label})", total=len(terr.slots)) as adv:
-        for k, s in enumerate(terr.slots):
-            if kept is not None and k in kept:
-                out[k] = kept[k]
-                adv()
-                continue
-            units = np.flatnonzero((terr.owner == k) & routed)
-            prev = None
-            if previous_weekday is not None:
-                prev = np.array([previous_weekday.get(rid[u], -1) for u in units], dtype=np.int64)
-            prob = schedule_problem_for(ctx, units, [s], lam=lam, required_override=required_override,
-                                        previous_weekday=prev, move_penalty=move_penalty,
-                                        order_weekdays=order_weekdays, desk_s=desk_s)
-            if method == "solver" and len(units):
-                res = solve_calendar(prob, stop=stop, seed=ctx.seed, params=params)
-            else:
-                res = greedy.solve(prob, stop=stop, seed=ctx.seed)
-            out[k] = (units, res)
-            adv()
+    jobs: list[tuple[int, np.ndarray]] = []
+    tasks = []
+    for k, s in enumerate(terr.slots):
+        if kept is not None and k in kept:
+            out[k] = kept[k]
+            continue
+        units = np.flatnonzero((terr.owner == k) & routed)
+        prev = None
+        if previous_weekday is not None:
+            prev = np.array([previous_weekday.get(rid[u], -1) for u in units], dtype=np.int64)
+        prob = schedule_problem_for(ctx, units, [s], lam=lam, required_override=required_override,
+                                    previous_weekday=prev, move_penalty=move_penalty,
+                                    order_weekdays=order_weekdays, desk_s=desk_s)
+        jobs.append((k, units))
+        tasks.append((prob, method if len(units) else "greedy", stop, ctx.seed, params))
+    for (k, units), res in zip(jobs, solve_calendars(ctx, f"Scheduling visits ({label})", tasks, cache=cache), strict=True):
+        out[k] = (units, res)
+    out = dict(sorted(out.items()))
     return out, desc
+
+
+def calendar_stop(loaded: LoadedScenario) -> Stop:
+    """The stop rule of one calendar: ``solver.schedule_time_limit_s`` as a cap (and
+    ``solver.max_iterations``); the solver stops earlier when its calendar stops improving
+    (:class:`solvers.schedule.ScheduleParams` ``stall_rounds``)."""
+    sc = loaded.scenario
+    return Stop(time_limit_s=sc.solver.schedule_time_limit_s, max_iterations=sc.solver.max_iterations)
+
+
+def solve_one(prob: ScheduleProblem, method: str, stop: Stop, seed: int, params: ScheduleParams) -> ScheduleResult:
+    """One calendar with ``method`` (``solver`` or ``greedy``): a worker task of :func:`solve_calendars`."""
+    if method == "solver":
+        return solve_calendar(prob, stop=stop, seed=seed, params=params)
+    return greedy.solve(prob, stop=stop, seed=seed)
+
+
+class CalendarCache(Protocol):
+    """Where solved calendars are kept between runs (the plan store's, :mod:`planner.plan.cache`):
+    ``get`` gives the calendar solved for a :func:`calendar_key` before (``None`` if none),
+    ``put`` keeps one."""
+
+    def get(self, key: str) -> ScheduleResult | None: ...
+
+    def put(self, key: str, result: ScheduleResult) -> None: ...
+
+
+@functools.cache
+def engine_fingerprint() -> str:
+    """Hash of the engine's source files (``solvers/``) and the versions of the packages its
+    results depend on: a calendar solved by another engine is not reused."""
+    h = hashlib.sha256()
+    root = Path(next(iter(solvers.__path__))).resolve()
+    for p in sorted(root.rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    for pkg in ("numpy", "pyvrp", "ortools"):
+        try:
+            h.update(f"{pkg}={md.version(pkg)}".encode())
+        except md.PackageNotFoundError:  # pragma: no cover - both are dependencies
+            h.update(f"{pkg}=none".encode())
+    return h.hexdigest()
+
+
+def calendar_key(task: tuple) -> str:
+    """The cache key of one calendar task (argument tuple of :func:`solve_one`): a hash of the whole
+    engine problem (retailers, travel times, service times, patterns, windows, the manager's days,
+    shifts, breaks and desk time), the method, stop rule, seed and parameters, and the engine
+    (:func:`engine_fingerprint`). Anything that changes the calendar changes the key; nothing else
+    (a what-if that only changes the territory design keeps the baseline's keys)."""
+    h = hashlib.sha256(engine_fingerprint().encode())
+    h.update(pickle.dumps(task, protocol=5))
+    return h.hexdigest()
+
+
+def solve_calendars(ctx: Context, label: str, tasks: list[tuple], *,
+                    cache: CalendarCache | None = None) -> list[ScheduleResult]:
+    """Solve the calendars ``tasks`` (argument tuples of :func:`solve_one`) side by side on the
+    local cores (:func:`solvers.parallel.map_tasks`; ``solver.workers`` caps them), results in task
+    order: each calendar depends only on its own problem, seed and stop rule, never on which worker
+    solved it or when. With a ``cache`` a calendar solved before for the same task
+    (:func:`calendar_key`) is taken from it, and the calendars solved now are added to it.
+    Progress counts the calendars done and estimates the time left."""
+    out: list[ScheduleResult | None] = [None] * len(tasks)
+    keys = [calendar_key(t) for t in tasks] if cache is not None else []
+    todo = list(range(len(tasks)))
+    if cache is not None:
+        for k in range(len(tasks)):
+            out[k] = cache.get(keys[k])
+        todo = [k for k in todo if out[k] is None]
+    with ctx.progress.task(label, total=len(tasks)) as adv:
+        if len(todo) < len(tasks):
+            adv(len(tasks) - len(todo))
+        solved = map_tasks(solve_one, [tasks[k] for k in todo], workers=ctx.loaded.scenario.solver.workers,
+                           on_result=lambda k, r: adv())
+    for k, res in zip(todo, solved, strict=True):
+        out[k] = res
+        if cache is not None:
+            cache.put(keys[k], res)
+    return out  # type: ignore[return-value]
 
 
 def schedule_problem_for(ctx: Context, units: np.ndarray, slots: list[Slot], **kw):

@@ -35,13 +35,13 @@ import numpy as np
 
 from planner.config.scenario import LoadedScenario
 from planner.design.availability import row_days, vehicle
+from planner.design.calendars import CalendarCache, calendar_stop, solve_calendars
 from planner.design.context import Context
 from planner.design.horizon import days_per_week
 from planner.design.policy import windows
 from planner.design.territories import Slot, Territories
-from solvers.common import Stop, UnplannedReason
-from solvers.schedule import ScheduleParams, greedy, standard_patterns
-from solvers.schedule import solve as solve_calendar
+from solvers.common import UnplannedReason
+from solvers.schedule import ScheduleParams, standard_patterns
 from solvers.schedule.problem import ScheduleProblem, ScheduleResult
 
 
@@ -120,8 +120,10 @@ def specialist_patterns(visits: int, avoid: set[int], weeks: int, dpw: int) -> t
     return keep or pats
 
 
-def schedule_specialists(ctx: Context, terr: Territories, calendars: dict) -> SpecialistPlan:
-    """Rules 1-4: every specialist's calendar, after the managers' calendars ``calendars``."""
+def schedule_specialists(ctx: Context, terr: Territories, calendars: dict, *,
+                         cache: CalendarCache | None = None) -> SpecialistPlan:
+    """Rules 1-4: every specialist's calendar, after the managers' calendars ``calendars``
+    (``cache``: calendars solved before for the same problems are reused)."""
     plan = split(ctx, terr, specialist_slots(ctx))
     if not plan.assigned:
         return plan
@@ -139,30 +141,28 @@ def schedule_specialists(ctx: Context, terr: Territories, calendars: dict) -> Sp
     mean_visits = float(np.mean([sum(len(rt.stops) for rt in res.routes) + len(res.unplanned)
                                  for _, res in calendars.values()])) if calendars else 1.0
     params = ScheduleParams(backend=sc.schedule.backend)
-    with ctx.progress.task("Scheduling specialist visits", total=len(plan.slots)) as adv:
-        for j, s in enumerate(plan.slots):
-            units = np.array(sorted(i for i, jj in plan.assigned.items() if jj == j), dtype=np.int64)
-            if not len(units):
-                adv()
-                continue
-            locs = np.concatenate([units, [s.base_loc]])
-            pats = tuple(specialist_patterns(int(need[i]), regular.get(int(i), set()), sc.calendar.weeks, dpw)
-                         for i in units)
-            mdays = row_days(ctx.loaded, ctx.ds, ctx.days, manager_id=s.manager_id, team=s.team,
-                             shift=(s.shift_start_s, s.shift_end_s), row=s.manager_row)
-            veh = vehicle(ctx.loaded, mdays, depot=len(units), shift=(s.shift_start_s, s.shift_end_s),
-                          max_visits=s.max_visits)
-            prob = ScheduleProblem(
-                n_days=len(ctx.days), travel_s=ctx.travel.oracle.matrix(locs), service_s=svc[units].astype(np.int64),
-                required=np.array([len(p[0]) if p else 0 for p in pats], dtype=np.int64), patterns=pats,
-                windows=win[units], value=np.array([sc.classes[c].value for c in cls[units]], dtype=float),
-                vehicles=(veh,), lam=sc.schedule.lam, days_per_week=dpw)
-            share = max(0.05, min(1.0, 0.5 * float(need[units].sum()) / max(mean_visits, 1.0)))
-            stop = Stop(time_limit_s=sc.solver.schedule_time_limit_s, max_iterations=sc.solver.max_iterations).scaled(share)
-            if sc.schedule.method == "solver":
-                res = solve_calendar(prob, stop=stop, seed=ctx.seed, params=params)
-            else:
-                res = greedy.solve(prob, stop=stop, seed=ctx.seed)
-            plan.calendars[j] = (units, res)
-            adv()
+    jobs: list[tuple[int, np.ndarray]] = []
+    tasks = []
+    for j, s in enumerate(plan.slots):
+        units = np.array(sorted(i for i, jj in plan.assigned.items() if jj == j), dtype=np.int64)
+        if not len(units):
+            continue
+        locs = np.concatenate([units, [s.base_loc]])
+        pats = tuple(specialist_patterns(int(need[i]), regular.get(int(i), set()), sc.calendar.weeks, dpw)
+                     for i in units)
+        mdays = row_days(ctx.loaded, ctx.ds, ctx.days, manager_id=s.manager_id, team=s.team,
+                         shift=(s.shift_start_s, s.shift_end_s), row=s.manager_row)
+        veh = vehicle(ctx.loaded, mdays, depot=len(units), shift=(s.shift_start_s, s.shift_end_s),
+                      max_visits=s.max_visits)
+        prob = ScheduleProblem(
+            n_days=len(ctx.days), travel_s=ctx.travel.oracle.matrix(locs), service_s=svc[units].astype(np.int64),
+            required=np.array([len(p[0]) if p else 0 for p in pats], dtype=np.int64), patterns=pats,
+            windows=win[units], value=np.array([sc.classes[c].value for c in cls[units]], dtype=float),
+            vehicles=(veh,), lam=sc.schedule.lam, days_per_week=dpw)
+        share = max(0.05, min(1.0, 0.5 * float(need[units].sum()) / max(mean_visits, 1.0)))
+        stop = calendar_stop(ctx.loaded).scaled(share)
+        jobs.append((j, units))
+        tasks.append((prob, sc.schedule.method, stop, ctx.seed, params))
+    for (j, units), res in zip(jobs, solve_calendars(ctx, "Scheduling specialist visits", tasks, cache=cache), strict=True):
+        plan.calendars[j] = (units, res)
     return plan

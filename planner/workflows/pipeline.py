@@ -27,6 +27,7 @@ from planner.design.specialists import schedule_specialists
 from planner.design.territories import Territories, administrative_territories, estimated_workload
 from planner.errors import Progress
 from planner.plan.assemble import assemble_plan, plan_kpis
+from planner.plan.cache import StoreCalendarCache
 from planner.plan.files import refuse_existing
 from planner.plan.kpis import comparison, solver_section
 from planner.plan.manifest import manifest
@@ -90,7 +91,7 @@ def team_service(ctx: Context, terr: Territories, cals: dict, *, label: str, kep
     find no room is solved again with desk time: :func:`planner.design.contacts.schedule_with_contacts`)
     and the specialists' calendars (:func:`planner.design.specialists.schedule_specialists`)."""
     cals, contacts, contact_unplanned = schedule_with_contacts(ctx, terr, cals, label=label, kept=kept, **schedule_kw)
-    spec = schedule_specialists(ctx, terr, cals)
+    spec = schedule_specialists(ctx, terr, cals, cache=schedule_kw.get("cache"))
     return cals, spec, contacts, contact_unplanned
 
 
@@ -114,7 +115,14 @@ def add_baseline(ctx: Context, plan: Plan, admin: Territories, *, same: bool = F
     method, so that the comparison isolates the territories. ``kpis.json`` -> ``baseline.method``
     says which."""
     today = not same and order_weekday_share(ctx)[0] > 0
-    baseline = plan if same else build_plan(ctx, admin, kind="baseline", order_weekdays=today, kept=kept)
+    # the baseline's calendars are reused from the plan store's cache when a run before solved the
+    # same problems (same inputs, settings that reach the calendars, seed and engine): a what-if on
+    # the territory design does not solve them again (not for an edited plan's ``kept`` calendars)
+    cache = StoreCalendarCache(store_of(ctx.loaded)) if not same and kept is None else None
+    baseline = plan if same else build_plan(ctx, admin, kind="baseline", order_weekdays=today, kept=kept,
+                                            cache=cache)
+    if cache is not None:
+        baseline.manifest["calendar_cache"] = cache.record()
     if not same:
         baseline.manifest["kind"] = "baseline"
         plan.sub_plans["baseline"] = baseline

@@ -111,6 +111,12 @@ class ScheduleParams:
     accept_threshold:
         Threshold accepting between rounds: a round's result may be this much worse than the
         current one at the start (0.5 %), decreasing linearly to 0 with the budget used.
+    stall_rounds, stall_tolerance:
+        The rounds path stops before its budget once ``stall_rounds`` rounds after the second
+        improved the best calendar by less than ``stall_tolerance`` (relative): its calendar stopped
+        improving, and easy territories do not burn the whole time limit (``None``: use the
+        budget). A round is sized to the territory (its routing iterations grow with the
+        customer-day copies), so the rule is too; the time limit stays the cap.
     periodic:
         The periodic LNS (:class:`PeriodicParams`).
     """
@@ -126,4 +132,6 @@ class ScheduleParams:
     est_slack: float = 2.0
     hard_factor: float = 100.0
     accept_threshold: float = 0.005
+    stall_rounds: int | None = 1
+    stall_tolerance: float = 0.001
     periodic: PeriodicParams = field(default_factory=PeriodicParams)

@@ -217,6 +217,9 @@ class ScheduleStats:
         the final exact pass.
     runtime_s, seed, routing_clients:
         Wall-clock seconds, the seed, clients of the last whole-horizon routing problem.
+    stalled:
+        Rounds path: the search stopped before its limits because the calendar stopped
+        improving (``ScheduleParams.stall_rounds``).
     lns_iterations, lns_accepted, lns_improvements, lns_best, penalty_factor:
         Periodic LNS: steps (summed over workers), steps accepted, new bests, best penalised
         objective without excess (``inf`` if none), final penalty factor (of the search kept).
@@ -240,6 +243,7 @@ class ScheduleStats:
     runtime_s: float | None = None
     seed: int | None = None
     routing_clients: int | None = None
+    stalled: bool | None = None
     lns_iterations: int | None = None
     lns_accepted: int | None = None
     lns_improvements: int | None = None

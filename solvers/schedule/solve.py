@@ -167,6 +167,7 @@ def solve_rounds(m: Model, enc: Encoder, sol: Solution, *, stop: Stop, clock: St
     accepted = 0
     t_final_reserve = 0.0 if stop.time_limit_s is None else min(0.1 * stop.time_limit_s, 5.0)
     n_clients = 0
+    gain_mark, last_gain, stalled = float("inf"), 0, False
     while True:
         if stop.max_iterations is not None and iterations >= stop.max_iterations:
             break
@@ -232,7 +233,12 @@ def solve_rounds(m: Model, enc: Encoder, sol: Solution, *, stop: Stop, clock: St
                 current = new
         if has_best_feasible and current.obj > best.obj * (1.0 + params.accept_threshold):
             current = best
+        if has_best_feasible and best.obj < gain_mark * (1.0 - params.stall_tolerance):
+            gain_mark, last_gain = best.obj, rounds
         if clock.done() or (nothing_to_route and not movable):
+            break
+        if params.stall_rounds is not None and rounds >= 2 and rounds - last_gain >= params.stall_rounds:
+            stalled = True  # the calendar stopped improving: no need to use the rest of the budget
             break
     sol = best
     repair_routes(m, sol)
@@ -241,7 +247,7 @@ def solve_rounds(m: Model, enc: Encoder, sol: Solution, *, stop: Stop, clock: St
         backend=backend, rounds=rounds, iterations=iterations, pattern_moves=moves,
         accepted_rounds=accepted, pattern_evaluations=evals, initial_objective=initial_obj / m.scale,
         router_objective=best.obj / m.scale, runtime_s=clock.elapsed(),
-        routing_clients=n_clients, seed=seed,
+        routing_clients=n_clients, seed=seed, stalled=stalled,
     ))
 
 
