@@ -203,6 +203,8 @@ class Territories(_Strict):
     balance_by: Literal["equal", "available_time"] = Field(
         default="equal", description="equal: every manager the same share of the workload; available_time: shares "
                                      "in proportion to each manager's available time (leave and duties deducted)")
+    calendar_balance: bool = Field(default=True, description="after the calendars, re-balance the market territories "
+                                   "on the calendars' hours when they differ more than the tolerance")
     service_vacuum: ServiceVacuum = Field(default_factory=ServiceVacuum, description="when a retailer's administrative "
                                           "manager is too far: {ratio, minutes} (kpis.json -> service_vacuum)")
 

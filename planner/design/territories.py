@@ -116,7 +116,8 @@ def territory_count(ctx: Context) -> int:
 
 def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial: np.ndarray | None = None,
                        max_moved: float | None = None, move_weights: np.ndarray | None = None,
-                       locked: dict[str, str] | None = None) -> Territories:
+                       locked: dict[str, str] | None = None, workload_s: np.ndarray | None = None,
+                       time_share: float = 1.0) -> Territories:
     """Balanced, compact, contiguous territories from :mod:`solvers.territory`.
 
     With ``initial`` (slot index per retailer, -1 for a new retailer) the previous plan is the
@@ -125,6 +126,9 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
     re-zoning works on one level (territories of all teams at once) with the bases as centres.
     ``locked`` (retailer id -> owner id, a manager or a vacant position of ``slots``) replaces the
     scenario's locks (``ctx.ds.locked``): the editor passes the planner's locks and edits too.
+    ``workload_s`` replaces the design's workload estimate per retailer as the balanced workload
+    (the calendar balance passes the calendars' own figures, :mod:`planner.design.rebalance`);
+    ``time_share`` scales the time limit.
     """
     sc = ctx.loaded.scenario
     tc = sc.territories
@@ -134,7 +138,8 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
     k = len(slots) if initial is not None else territory_count(ctx)
     xy = r[["x", "y"]].to_numpy()
     key = r["class"].isin(sc.key_class_set).to_numpy().astype(float)
-    measures = np.column_stack([ctx.work.total_s, r["sales_volume"].to_numpy(float), np.ones(R), key,
+    measures = np.column_stack([ctx.work.total_s if workload_s is None else np.asarray(workload_s, float),
+                                r["sales_volume"].to_numpy(float), np.ones(R), key,
                                 ctx.work.visits.astype(float)])
     names = ("workload", "sales_volume", "retailers", "key_customers", "visits")
     tol = tuple(float(tc.balance.get(nm, np.inf)) for nm in names)
@@ -150,8 +155,8 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
     penalty = tc.market_penalty_h * 3600.0 * float(np.mean(ctx.work.total_s)) if groups is not None else 0.0
     details: dict = {"levels": []}
     seed = ctx.seed
-    budget = sc.solver.territory_time_limit_s
-    iters = sc.solver.max_iterations
+    budget = sc.solver.territory_time_limit_s * time_share
+    iters = None if sc.solver.max_iterations is None else max(1, int(sc.solver.max_iterations * time_share))
 
     if k != len(slots):
         # what-if: more or fewer territories than managers; centres are free, owners matched after

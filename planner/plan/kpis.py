@@ -305,6 +305,8 @@ def solver_section(terr, calendars: dict, *, schedule_method: str, schedule_runt
     tsec = {"method": terr.method, "levels": list(details.get("levels", []))}
     if "assigned_by" in details:
         tsec["assigned_by"] = dict(details["assigned_by"])
+    if "calendar_balance" in details:
+        tsec["calendar_balance"] = dict(details["calendar_balance"])
     managers = []
     for k, (_units, res) in sorted(calendars.items()):
         st = res.stats

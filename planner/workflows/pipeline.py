@@ -23,6 +23,7 @@ from planner.config.scenario import LoadedScenario
 from planner.design.calendars import order_weekday_share, schedule_territories
 from planner.design.contacts import schedule_with_contacts
 from planner.design.context import Context
+from planner.design.rebalance import balance_calendars
 from planner.design.specialists import schedule_specialists
 from planner.design.territories import Territories, administrative_territories, estimated_workload
 from planner.errors import Progress
@@ -57,9 +58,14 @@ def target_folder(loaded: LoadedScenario, seed: int, out: Path | None, *, kind: 
     return folder
 
 
-def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None = None, **schedule_kw) -> Plan:
+def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None = None, balance: bool = False,
+               **schedule_kw) -> Plan:
     """Calendars of ``terr`` (keyword arguments go to
     :func:`planner.design.calendars.schedule_territories`), then the plan tables, KPIs and manifest.
+
+    With ``balance`` the territories are re-balanced on the first calendars' hours
+    (:func:`planner.design.rebalance.balance_calendars`; the plan's territories may then differ
+    from ``terr``: use ``plan.assignments``).
 
     ``kept`` (slot -> (retailer indices, calendar)) are calendars taken as they are instead of being
     solved again: an edited plan keeps the calendars of the territories its edits left unchanged
@@ -67,6 +73,11 @@ def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None 
     """
     t = time.perf_counter()
     cals, sdesc = schedule_territories(ctx, terr, label=kind, kept=kept, **schedule_kw)
+    if balance:  # market territories of a new plan: balanced on the calendars' hours (issue 20)
+        terr, cals, info = balance_calendars(
+            ctx, terr, cals,
+            lambda tt, kp: schedule_territories(ctx, tt, label=f"{kind}, re-balanced", kept=kp, **schedule_kw)[0])
+        terr.details["calendar_balance"] = info
     if kept:
         sdesc += f"; {len(kept)} of {len(terr.slots)} calendars kept from the parent plan"
     cals, spec, contacts, contact_unplanned = team_service(ctx, terr, cals, label=kind, kept=kept, **schedule_kw)

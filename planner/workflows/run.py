@@ -58,7 +58,8 @@ def run_scenario(loaded: LoadedScenario, *, out: Path | None = None, seed: int |
     else:
         terr = admin
     ctx.timings["territories_s"] = time.perf_counter() - t
-    plan = build_plan(ctx, terr, kind="plan")
+    balance = terr is not admin and loaded.scenario.territories.calendar_balance
+    plan = build_plan(ctx, terr, kind="plan", balance=balance)
     baseline = add_baseline(ctx, plan, admin, same=terr is admin) if with_baseline else None
     plan.manifest["timings_s"]["total_s"] = round(time.perf_counter() - t_all, 3)
     done = commit(ctx, plan, folder, lang=lang, progress=progress, job=job)

@@ -1,0 +1,68 @@
+"""The calendar balance (issue 20): territories re-balanced on the calendars' own hours."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from planner.config.scenario import load_scenario
+from planner.design.calendars import schedule_territories
+from planner.design.context import prepare
+from planner.design.rebalance import calendar_hours, calendar_workload
+from planner.design.territories import market_territories
+from planner.workflows.run import run_scenario
+
+
+def _solver_region(small_region, tmp_path, extra: str = ""):
+    text = small_region.read_text(encoding="utf-8").replace("schedule: {method: greedy}", "schedule: {method: solver}")
+    text = text.replace("max_iterations: 300", "max_iterations: 300\n  workers: 1")
+    s = small_region.parent / f"rebalance-{abs(hash(extra))}.yaml"
+    s.write_text(text + extra, encoding="utf-8")
+    return s
+
+
+def test_calendar_workload_adds_up_to_each_calendar(small_region, tmp_path):
+    ctx = prepare(load_scenario(_solver_region(small_region, tmp_path)))
+    terr = market_territories(ctx)
+    cals, _ = schedule_territories(ctx, terr, label="t")
+    w = calendar_workload(ctx, terr, cals)
+    hours = calendar_hours(terr, cals)
+    service = ctx.ds.retailers["service_s"].to_numpy(float)
+    for k, (units, res) in cals.items():
+        travel = sum(rt.travel_s for rt in res.routes)
+        visits = sum(len(rt.stops) for rt in res.routes)
+        missing = sum(service[units[u.customer]] + travel / max(visits, 1) for u in res.unplanned)
+        # planned visits carry exactly the calendar's service + travel; unplanned ones their demand
+        assert abs(w[units].sum() - (hours[k] * 3600 + missing)) < 1e-6 * max(w[units].sum(), 1)
+    outside = np.setdiff1d(np.arange(ctx.R), np.concatenate([u for u, _ in cals.values()]))
+    assert np.allclose(w[outside], ctx.work.total_s[outside])  # contacts-only retailers keep the estimate
+
+
+def test_plan_reports_the_balance_and_moves_what_it_says(small_region, tmp_path):
+    s = _solver_region(small_region, tmp_path, "territories: {balance: {workload: 0.005}}\n")
+    res = run_scenario(load_scenario(s), out=tmp_path / "plan")
+    assert res.validation.ok, res.validation.summary()
+    k = json.loads((tmp_path / "plan" / "kpis.json").read_text())
+    cb = k["solver"]["territories"]["calendar_balance"]
+    assert cb["tolerance"] == 0.005 and cb["imbalance_before"] > 0.005  # the step ran
+    ctx = prepare(load_scenario(s))
+    first = market_territories(ctx)  # the same design (iteration limits): what the balance started from
+    a = pd.read_csv(tmp_path / "plan" / "assignments.csv")
+    rid = ctx.ds.retailers["retailer_id"].to_numpy()
+    before = pd.Series([first.slots[o].manager_id for o in first.owner], index=rid)
+    moved = int((before.loc[a["retailer_id"]].to_numpy() != a["manager_id"].to_numpy()).sum())
+    assert moved == cb["moved_retailers"]
+    if cb["applied"]:
+        assert cb["imbalance_after"] < cb["imbalance_before"] and moved > 0
+        assert "re-balanced on the calendars' hours" in k["solver"]["territories"]["method"]
+    else:
+        assert cb["imbalance_after"] == cb["imbalance_before"] and moved == 0
+    off = s.read_text(encoding="utf-8").replace("workload: 0.005}", "workload: 0.005}, calendar_balance: false")
+    s.write_text(off, encoding="utf-8")
+    res2 = run_scenario(load_scenario(s), out=tmp_path / "plan2")
+    k2 = json.loads((tmp_path / "plan2" / "kpis.json").read_text())
+    assert "calendar_balance" not in k2["solver"]["territories"]
+    a2 = pd.read_csv(tmp_path / "plan2" / "assignments.csv")
+    assert (before.loc[a2["retailer_id"]].to_numpy() == a2["manager_id"].to_numpy()).all() and res2.validation.ok
