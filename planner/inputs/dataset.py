@@ -44,6 +44,7 @@ from planner.inputs.tables import (
     id_column,
     map_columns,
     number_column,
+    parsed_column,
     read_table,
     select_region,
     text_column,
@@ -175,22 +176,9 @@ def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -
                          "(or give classify rules)" if c else "class is missing", row=int(raw.rows[k]), field="class")
     sales = number_column(raw, cmap.get("sales_volume"), "sales_volume", problems, required=False, minimum=0)
     svc_min = number_column(raw, cmap.get("service_min"), "service_min", problems, required=False, minimum=0)
-    hours_text = text_column(raw, cmap, "opening_hours")
-    hours: list[Week | None] = []
-    for k, t in enumerate(hours_text):
-        try:
-            hours.append(parse_opening_hours(t))
-        except ValueError as e:
-            problems.add(raw.name, f"cannot read opening hours {t!r}: {e}", row=int(raw.rows[k]), field="opening_hours")
-            hours.append(None)
-    order_text = text_column(raw, cmap, "order_weekday")
-    order_days = []
-    for k, t in enumerate(order_text):
-        try:
-            order_days.append(parse_weekdays(t))
-        except ValueError as e:
-            problems.add(raw.name, str(e), row=int(raw.rows[k]), field="order_weekday")
-            order_days.append(())
+    hours: list[Week | None] = parsed_column(raw, cmap, "opening_hours", parse_opening_hours, problems, default=None,
+                                             message=lambda t, e: f"cannot read opening hours {t!r}: {e}")
+    order_days = parsed_column(raw, cmap, "order_weekday", parse_weekdays, problems, default=())
     class_svc = np.array([scenario.classes[c].service_min * 60 if c in known else 0 for c in cls], dtype=float)
     service_s = np.where(np.isnan(svc_min), class_svc, svc_min * 60).round().astype(np.int64)
     data = {"retailer_id": ids.astype(str), "lon": lon, "lat": lat, "lon_input": lon_in, "lat_input": lat_in,
@@ -198,10 +186,10 @@ def read_retailers(path: Path, scenario: Scenario, problems: ProblemCollector) -
     data.update({c: text_column(raw, cmap, c) for c in RETAILER_TEXT})
     data.update({
         "sales_volume": np.nan_to_num(sales, nan=0.0),
-        "opening_hours": hours_text,
+        "opening_hours": text_column(raw, cmap, "opening_hours"),
         "hours": pd.Series(hours, dtype=object),
         "current_manager": text_column(raw, cmap, "current_manager"),
-        "order_weekday": order_text,
+        "order_weekday": text_column(raw, cmap, "order_weekday"),
         "order_days": pd.Series(order_days, dtype=object),
         "service_s": service_s,
         "region": region,
@@ -264,14 +252,7 @@ def read_managers(path: Path, scenario: Scenario, problems: ProblemCollector) ->
         roles.append(role or "manager")
     skills = [tuple(sorted({x.strip().lower() for x in str(t).replace("、", ";").replace(",", ";").split(";")
                             if x.strip()})) for t in text_column(raw, cmap, "skills")]
-    leave_text = text_column(raw, cmap, "leave")
-    leave = []
-    for k, t in enumerate(leave_text):
-        try:
-            leave.append(parse_leave(t))
-        except ValueError as e:
-            problems.add(raw.name, str(e), row=int(raw.rows[k]), field="leave")
-            leave.append(())
+    leave = parsed_column(raw, cmap, "leave", parse_leave, problems, default=())
     df = pd.DataFrame({
         "manager_id": ids.astype(str),
         "name": text_column(raw, cmap, "name"),

@@ -426,3 +426,18 @@ def text_column(raw: RawTable, colmap: dict[str, str], canon: str) -> np.ndarray
     if canon not in colmap:
         return np.array([""] * len(raw.frame), dtype=object)
     return raw.frame[colmap[canon]].astype(str).to_numpy(dtype=object)
+
+
+def parsed_column(raw: RawTable, colmap: dict[str, str], canon: str, parse, problems, *, default,
+                  message=None) -> list:
+    """Column ``canon`` read cell by cell with ``parse``; a cell it cannot read is reported
+    (``message(text, error)``, default the error itself) with its file, row and field, and gets
+    ``default``."""
+    out = []
+    for k, t in enumerate(text_column(raw, colmap, canon)):
+        try:
+            out.append(parse(t))
+        except ValueError as e:
+            problems.add(raw.name, message(t, e) if message else str(e), row=int(raw.rows[k]), field=canon)
+            out.append(default)
+    return out

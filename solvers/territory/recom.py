@@ -128,20 +128,28 @@ def _subtree_measures(meas: np.ndarray, order: np.ndarray, start: np.ndarray, en
     return cs[end] - cs[start]  # (n, m): measures of the subtree below each node
 
 
-def _random_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: np.ndarray,
-                  rng: np.random.Generator, tree_tries: int):
-    """A uniformly drawn balanced split of territories ``a`` and ``b`` along a random spanning
-    tree: ``(units, side_a)`` or ``None`` if ``tree_tries`` trees have no balanced edge."""
+def _pair(model: Model, x: np.ndarray, a: int, b: int):
+    """The union of territories ``a`` and ``b`` for a split: ``(units, n, edge ends eu, ev,
+    measures, their total, units locked to a, to b, any lock)``, or ``None`` below two units."""
     units = np.flatnonzero((x == a) | (x == b))
     n = units.size
     if n < 2:
         return None
     eu, ev = _subgraph(model, units)
     meas = model.a[units]
-    total = meas.sum(axis=0)
     lock = model.locked[units]
     la, lb = lock == a, lock == b
-    has_locks = bool(np.any(la | lb))
+    return units, n, eu, ev, meas, meas.sum(axis=0), la, lb, bool(np.any(la | lb))
+
+
+def _random_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: np.ndarray,
+                  rng: np.random.Generator, tree_tries: int):
+    """A uniformly drawn balanced split of territories ``a`` and ``b`` along a random spanning
+    tree: ``(units, side_a)`` or ``None`` if ``tree_tries`` trees have no balanced edge."""
+    pair = _pair(model, x, a, b)
+    if pair is None:
+        return None
+    units, n, eu, ev, meas, total, la, lb, has_locks = pair
     for _ in range(tree_tries):
         tree = _random_tree(n, eu, ev, rng)
         if tree is None:
@@ -267,16 +275,10 @@ def best_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: 
     sides over the balanced edges of ``trees`` random spanning trees of their union (ties
     broken at random): ``(units, side_a, cut edges between the sides)``, or ``None`` if no
     tree has a balanced edge that respects the locks."""
-    units = np.flatnonzero((x == a) | (x == b))
-    n = units.size
-    if n < 2:
+    pair = _pair(model, x, a, b)
+    if pair is None:
         return None
-    eu, ev = _subgraph(model, units)
-    meas = model.a[units]
-    total = meas.sum(axis=0)
-    lock = model.locked[units]
-    la, lb = lock == a, lock == b
-    has_locks = bool(np.any(la | lb))
+    units, n, eu, ev, meas, total, la, lb, has_locks = pair
     best = None
     for _ in range(trees):
         tree = _random_tree(n, eu, ev, rng)
