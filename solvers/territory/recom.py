@@ -19,6 +19,7 @@ trees); the start plan of the first walk is the given one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -128,9 +129,22 @@ def _subtree_measures(meas: np.ndarray, order: np.ndarray, start: np.ndarray, en
     return cs[end] - cs[start]  # (n, m): measures of the subtree below each node
 
 
-def _pair(model: Model, x: np.ndarray, a: int, b: int):
-    """The union of territories ``a`` and ``b`` for a split: ``(units, n, edge ends eu, ev,
-    measures, their total, units locked to a, to b, any lock)``, or ``None`` below two units."""
+class _Pair(NamedTuple):
+    """The union of two territories, ready for a split (:func:`_pair`)."""
+
+    units: np.ndarray  # the units, globally numbered
+    n: int
+    eu: np.ndarray  # edges of the union, local numbering
+    ev: np.ndarray
+    meas: np.ndarray  # measures of the units
+    total: np.ndarray
+    la: np.ndarray  # units locked to a, to b
+    lb: np.ndarray
+    has_locks: bool
+
+
+def _pair(model: Model, x: np.ndarray, a: int, b: int) -> _Pair | None:
+    """The union of territories ``a`` and ``b`` for a split, or ``None`` below two units."""
     units = np.flatnonzero((x == a) | (x == b))
     n = units.size
     if n < 2:
@@ -139,7 +153,27 @@ def _pair(model: Model, x: np.ndarray, a: int, b: int):
     meas = model.a[units]
     lock = model.locked[units]
     la, lb = lock == a, lock == b
-    return units, n, eu, ev, meas, meas.sum(axis=0), la, lb, bool(np.any(la | lb))
+    return _Pair(units, n, eu, ev, meas, meas.sum(axis=0), la, lb, bool(np.any(la | lb)))
+
+
+def _balanced_edges(pair: _Pair, a: int, b: int, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator,
+                    trees: int):
+    """For each of ``trees`` random spanning trees of the union ``pair`` (from :func:`_pair`), drawn
+    one at a time: ``(start, end, ok_ab, ok_ba)``, the DFS ranges of the subtrees and, per node,
+    whether cutting the edge above it leaves the subtree within ``a``'s bounds and the rest
+    within ``b``'s (``ok_ab``) or the reverse (``ok_ba``; never at the root). Stops at once when
+    the union is disconnected."""
+    for _ in range(trees):
+        tree = _random_tree(pair.n, pair.eu, pair.ev, rng)
+        if tree is None:
+            return
+        order, start, end = tree
+        s1 = _subtree_measures(pair.meas, order, start, end)
+        s2 = pair.total[None, :] - s1
+        ok_ab = np.all((s1 >= lo[a]) & (s1 <= hi[a]) & (s2 >= lo[b]) & (s2 <= hi[b]), axis=1)
+        ok_ba = np.all((s1 >= lo[b]) & (s1 <= hi[b]) & (s2 >= lo[a]) & (s2 <= hi[a]), axis=1)
+        ok_ab[order[0]] = ok_ba[order[0]] = False  # the root has no edge above it
+        yield start, end, ok_ab, ok_ba
 
 
 def _random_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: np.ndarray,
@@ -149,21 +183,8 @@ def _random_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, h
     pair = _pair(model, x, a, b)
     if pair is None:
         return None
-    units, n, eu, ev, meas, total, la, lb, has_locks = pair
-    for _ in range(tree_tries):
-        tree = _random_tree(n, eu, ev, rng)
-        if tree is None:
-            return None
-        order, start, end = tree
-        s1 = _subtree_measures(meas, order, start, end)
-        s2 = total[None, :] - s1
-
-        def fits(s: np.ndarray, t: int) -> np.ndarray:
-            return np.all((s >= lo[t]) & (s <= hi[t]), axis=1)
-
-        ok_ab = fits(s1, a) & fits(s2, b)  # subtree -> a, rest -> b
-        ok_ba = fits(s1, b) & fits(s2, a)
-        ok_ab[order[0]] = ok_ba[order[0]] = False  # the root has no edge above it
+    units, la, lb, has_locks = pair.units, pair.la, pair.lb, pair.has_locks
+    for start, end, ok_ab, ok_ba in _balanced_edges(pair, a, b, lo, hi, rng, tree_tries):
         cand = [(int(v), True) for v in np.flatnonzero(ok_ab)] + [(int(v), False) for v in np.flatnonzero(ok_ba)]
         while cand:
             v, sub_is_a = cand.pop(int(rng.integers(len(cand))))
@@ -278,18 +299,9 @@ def best_split(model: Model, x: np.ndarray, a: int, b: int, lo: np.ndarray, hi: 
     pair = _pair(model, x, a, b)
     if pair is None:
         return None
-    units, n, eu, ev, meas, total, la, lb, has_locks = pair
+    units, eu, ev, la, lb, has_locks = pair.units, pair.eu, pair.ev, pair.la, pair.lb, pair.has_locks
     best = None
-    for _ in range(trees):
-        tree = _random_tree(n, eu, ev, rng)
-        if tree is None:
-            return None
-        order, start, end = tree
-        s1 = _subtree_measures(meas, order, start, end)
-        s2 = total[None, :] - s1
-        ok_ab = np.all((s1 >= lo[a]) & (s1 <= hi[a]) & (s2 >= lo[b]) & (s2 <= hi[b]), axis=1)
-        ok_ba = np.all((s1 >= lo[b]) & (s1 <= hi[b]) & (s2 >= lo[a]) & (s2 <= hi[a]), axis=1)
-        ok_ab[order[0]] = ok_ba[order[0]] = False
+    for start, end, ok_ab, ok_ba in _balanced_edges(pair, a, b, lo, hi, rng, trees):
         cand = np.flatnonzero(ok_ab | ok_ba)
         if cand.size == 0:
             continue

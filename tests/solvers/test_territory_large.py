@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_territory import grid
+from test_territory import is_contiguous as contiguous
 
 from solvers.common import Status, Stop
 from solvers.territory import (
@@ -14,27 +16,13 @@ from solvers.territory import (
     cut_edges,
     delaunay_adjacency,
     solve,
-    territory_components,
 )
-from solvers.territory.graph import Graph
 from solvers.territory.lns import balance_bounds, neighbourhood, reoptimise, scaled
 from solvers.territory.model import Model
 from solvers.territory.recom import steered_walk, tree_plan
 
 # the large-graph method on small graphs: every graph above 10 units takes it
 LARGE = TerritoryParams(method="heuristic", max_cpsat_units=10)
-
-
-def grid(r: int, c: int) -> tuple[np.ndarray, np.ndarray]:
-    xy = np.array([[1000.0 * (i % c), 1000.0 * (i // c)] for i in range(r * c)])
-    e = [(i, i + 1) for i in range(r * c) if (i % c) < c - 1]
-    e += [(i, i + c) for i in range(r * c - c)]
-    return xy, np.array(e, dtype=np.int64)
-
-
-def contiguous(edges: np.ndarray, x: np.ndarray, k: int) -> bool:
-    ncomp, _ = territory_components(Graph(len(x), edges), x, k)
-    return bool(np.all(ncomp == 1))
 
 
 def balanced(model: Model, x: np.ndarray) -> bool:
