@@ -10,7 +10,7 @@ import pandas as pd
 from planner.config.scenario import load_scenario
 from planner.design.calendars import schedule_territories
 from planner.design.context import prepare
-from planner.design.rebalance import calendar_hours, calendar_workload
+from planner.design.rebalance import calendar_hours, calendar_workload, contact_seconds
 from planner.design.territories import market_territories
 from planner.workflows.run import run_scenario
 
@@ -28,14 +28,19 @@ def test_calendar_workload_adds_up_to_each_calendar(small_region, tmp_path):
     terr = market_territories(ctx)
     cals, _ = schedule_territories(ctx, terr, label="t")
     w = calendar_workload(ctx, terr, cals)
-    hours = calendar_hours(terr, cals)
+    contact = contact_seconds(ctx)
+    hours = calendar_hours(terr, cals, contact)
+    assert np.allclose(calendar_hours(terr, cals) * 3600 + [contact[terr.owner == k].sum() for k in range(len(terr.slots))],
+                       hours * 3600)
     service = ctx.ds.retailers["service_s"].to_numpy(float)
     for k, (units, res) in cals.items():
         travel = sum(rt.travel_s for rt in res.routes)
         visits = sum(len(rt.stops) for rt in res.routes)
         missing = sum(service[units[u.customer]] + travel / max(visits, 1) for u in res.unplanned)
-        # planned visits carry exactly the calendar's service + travel; unplanned ones their demand
-        assert abs(w[units].sum() - (hours[k] * 3600 + missing)) < 1e-6 * max(w[units].sum(), 1)
+        # planned visits carry exactly the calendar's service + travel, unplanned ones their demand,
+        # and every retailer its contacts' desk time
+        mine = terr.owner == k
+        assert abs(w[mine].sum() - (hours[k] * 3600 + missing)) < 1e-6 * max(w[mine].sum(), 1)
     outside = np.setdiff1d(np.arange(ctx.R), np.concatenate([u for u, _ in cals.values()]))
     assert np.allclose(w[outside], ctx.work.total_s[outside])  # contacts-only retailers keep the estimate
 
@@ -54,11 +59,16 @@ def test_plan_reports_the_balance_and_moves_what_it_says(small_region, tmp_path)
     before = pd.Series([first.slots[o].manager_id for o in first.owner], index=rid)
     moved = int((before.loc[a["retailer_id"]].to_numpy() != a["manager_id"].to_numpy()).sum())
     assert moved == cb["moved_retailers"]
+    passes = cb["passes"]
+    flags = [p["kept"] for p in passes]
+    assert 1 <= len(passes) <= 3 and flags == sorted(flags, reverse=True) and flags.count(False) <= 1
+    kept = [p for p in passes if p["kept"]]
     if cb["applied"]:
         assert cb["imbalance_after"] < cb["imbalance_before"] and moved > 0
+        assert cb["imbalance_after"] == kept[-1]["imbalance"] and cb["unplanned_after"] == kept[-1]["unplanned"]
         assert "re-balanced on the calendars' hours" in k["solver"]["territories"]["method"]
     else:
-        assert cb["imbalance_after"] == cb["imbalance_before"] and moved == 0
+        assert cb["imbalance_after"] == cb["imbalance_before"] and moved == 0 and not kept
     off = s.read_text(encoding="utf-8").replace("workload: 0.005}", "workload: 0.005}, calendar_balance: false")
     s.write_text(off, encoding="utf-8")
     res2 = run_scenario(load_scenario(s), out=tmp_path / "plan2")
@@ -66,3 +76,42 @@ def test_plan_reports_the_balance_and_moves_what_it_says(small_region, tmp_path)
     assert "calendar_balance" not in k2["solver"]["territories"]
     a2 = pd.read_csv(tmp_path / "plan2" / "assignments.csv")
     assert (before.loc[a2["retailer_id"]].to_numpy() == a2["manager_id"].to_numpy()).all() and res2.validation.ok
+
+
+def test_passes_keep_the_last_better_plan_and_stop_at_the_first_worse(monkeypatch):
+    """The control flow of the passes on stand-ins: pass 1 lowers the imbalance (kept), pass 2
+    lowers it further but leaves more visits unplanned (not kept, and no third pass)."""
+    from types import SimpleNamespace
+
+    import planner.design.rebalance as rb
+
+    figures = {"first": (0.10, 5), "p1": (0.06, 5), "p2": (0.04, 40), "p3": (0.02, 5)}
+    class Cals(dict):
+        def __init__(self, tag):
+            super().__init__({0: (np.arange(4), SimpleNamespace(routes=[], unplanned=[]))})
+            self.tag = tag
+
+    monkeypatch.setattr(rb, "calendar_imbalance", lambda ctx, terr, cals: figures[cals.tag][0])
+    monkeypatch.setattr(rb, "_unplanned", lambda cals: figures[cals.tag][1])
+    monkeypatch.setattr(rb, "calendar_workload", lambda ctx, terr, cals: np.ones(6))
+    designs = iter([np.array([0, 0, 0, 1, 1, 1]), np.array([0, 0, 1, 1, 1, 1]), np.array([0, 1, 1, 1, 1, 1])])
+
+    def design(ctx, *, slots, initial, max_moved, workload_s, time_share):
+        return SimpleNamespace(slots=slots, owner=next(designs), method="m", details={})
+
+    monkeypatch.setattr(rb, "market_territories", design)
+    tags = iter(["p1", "p2", "p3"])
+    calls = []
+
+    def resolve(terr, kept):
+        calls.append(sorted(kept))
+        return Cals(next(tags))
+
+    sc = SimpleNamespace(territories=SimpleNamespace(balance={"workload": 0.03}), schedule=SimpleNamespace(method="solver"))
+    ctx = SimpleNamespace(loaded=SimpleNamespace(scenario=sc), progress=SimpleNamespace(step=lambda msg: None))
+    first = SimpleNamespace(slots=["a", "b"], owner=np.array([0, 0, 0, 0, 1, 1]), method="m", details={})
+    terr, out, info = rb.balance_calendars(ctx, first, Cals("first"), resolve)
+    assert out.tag == "p1" and list(terr.owner) == [0, 0, 0, 1, 1, 1]
+    assert [p["kept"] for p in info["passes"]] == [True, False] and len(calls) == 2
+    assert info["applied"] and info["imbalance_after"] == 0.06 and info["moved_retailers"] == 1
+    assert info["imbalance_candidate"] == 0.06 and info["unplanned_after"] == 5

@@ -33,7 +33,8 @@ def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day
                      units: np.ndarray, slots: list[Slot], *, lam: float | None = None,
                      required_override: dict[str, int] | None = None,
                      previous_weekday: np.ndarray | None = None, move_penalty: float = 0.0,
-                     order_weekdays: bool = False, desk_s: dict[str, int] | None = None) -> ScheduleProblem:
+                     order_weekdays: bool = False, desk_s: dict[str, int] | None = None,
+                     warm: dict[int, tuple[int, ...]] | None = None) -> ScheduleProblem:
     """The calendar problem of retailers ``units`` served from the bases of ``slots``.
 
     The travel matrix covers only these retailers and bases (territory-sized). With
@@ -41,6 +42,8 @@ def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day
     it (today's practice, :func:`weekday_patterns`). Each slot's vehicle has its manager's
     working days, shifts and breaks after leave and duties, less ``desk_s`` (manager id -> seconds
     a day reserved for contacts) at the end of each day (:func:`planner.design.availability.vehicle`).
+    ``warm`` (retailer index -> days of a previous calendar, :func:`calendar_days`) is the engine's
+    warm start (``initial_days``).
     """
     sc = loaded.scenario
     units = np.asarray(units, dtype=np.int64)
@@ -58,7 +61,20 @@ def schedule_problem(loaded: LoadedScenario, ds: Dataset, travel, days: list[Day
         required=req, patterns=pats, windows=win[units],
         value=np.array([sc.classes[c].value for c in cls], dtype=float), vehicles=vehicles,
         lam=sc.schedule.lam if lam is None else lam, days_per_week=days_per_week(loaded),
-        previous_weekday=previous_weekday, move_penalty=move_penalty)
+        previous_weekday=previous_weekday, move_penalty=move_penalty,
+        initial_days=None if warm is None else tuple(warm.get(int(u), ()) for u in units))
+
+
+def calendar_days(cals: dict[int, tuple[np.ndarray, ScheduleResult]]) -> dict[int, tuple[int, ...]]:
+    """Retailer index -> the days its calendar visits it (the warm start of calendars solved
+    again after a small change: a retailer that changes territory keeps its days where it can)."""
+    out: dict[int, set[int]] = {}
+    for units, res in cals.values():
+        units = np.asarray(units, dtype=np.int64)
+        for rt in res.routes:
+            for v in rt.stops:
+                out.setdefault(int(units[v.customer]), set()).add(int(rt.day))
+    return {i: tuple(sorted(d)) for i, d in out.items()}
 
 
 def weekday_patterns(pats: tuple, order_days, days: list[Day]) -> tuple:
@@ -91,6 +107,7 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
                          method: str | None = None, order_weekdays: bool = False,
                          kept: dict[int, tuple[np.ndarray, ScheduleResult]] | None = None,
                          desk_s: dict[str, int] | None = None, cache: CalendarCache | None = None,
+                         warm: dict[int, tuple[int, ...]] | None = None,
                          ) -> tuple[dict[int, tuple[np.ndarray, ScheduleResult]], str]:
     """Build each territory's calendar; returns {slot: (retailer indices, result)} and the method.
 
@@ -100,7 +117,9 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
     tables by :func:`planner.plan.assemble.kept_calendars`): they are returned as given.
     ``desk_s`` (manager id -> seconds a day) keeps desk time for contacts at the end of each day
     (:func:`planner.design.contacts.desk_reservation`). ``cache``: calendars solved before for the
-    same problems are reused (:func:`solve_calendars`).
+    same problems are reused (:func:`solve_calendars`). ``warm`` (retailer index -> days, from
+    :func:`calendar_days` of calendars solved before) starts the solver from those days, with
+    ``WARM_TIME_SHARE`` of the time limit.
     """
     sc = ctx.loaded.scenario
     method = method or sc.schedule.method
@@ -114,7 +133,7 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
         follow, routed_n = order_weekday_share(ctx)
         desc += (f"; today's order weekdays: {follow} of {routed_n} retailers visited on their order weekday, "
                  "the others on regular weekdays")
-    stop = calendar_stop(ctx.loaded)
+    stop = calendar_stop(ctx.loaded, warm=warm is not None)
     params = ScheduleParams(backend=sc.schedule.backend)
     rid = ctx.ds.retailers["retailer_id"].to_numpy()
     jobs: list[tuple[int, np.ndarray]] = []
@@ -129,7 +148,7 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
             prev = np.array([previous_weekday.get(rid[u], -1) for u in units], dtype=np.int64)
         prob = schedule_problem_for(ctx, units, [s], lam=lam, required_override=required_override,
                                     previous_weekday=prev, move_penalty=move_penalty,
-                                    order_weekdays=order_weekdays, desk_s=desk_s)
+                                    order_weekdays=order_weekdays, desk_s=desk_s, warm=warm)
         jobs.append((k, units))
         tasks.append((prob, method if len(units) else "greedy", stop, ctx.seed, params))
     for (k, units), res in zip(jobs, solve_calendars(ctx, f"Scheduling visits ({label})", tasks, cache=cache), strict=True):
@@ -138,12 +157,23 @@ def schedule_territories(ctx: Context, terr: Territories, *, label: str, lam: fl
     return out, desc
 
 
-def calendar_stop(loaded: LoadedScenario) -> Stop:
-    """The stop rule of one calendar: ``solver.schedule_time_limit_s`` as a cap (and
-    ``solver.max_iterations``); the solver stops earlier when its calendar stops improving
-    (:class:`solvers.schedule.ScheduleParams` ``stall_rounds``)."""
+WARM_TIME_SHARE = 0.6
+"""Share of ``solver.schedule_time_limit_s`` a warm-started calendar gets (one solved again from a
+previous calendar's days after a small change). Measured on the default scenario's six calendars
+(2026-11-29, seed 1): warm starts at 6 s reached an objective 1.5 % lower than cold solves at
+10 s, at 4 s 2.9 % higher."""
+
+
+def calendar_stop(loaded: LoadedScenario, *, warm: bool = False) -> Stop:
+    """The stop rule of one calendar: ``solver.schedule_time_limit_s`` as a cap (times
+    ``WARM_TIME_SHARE`` for a ``warm`` start) and ``solver.max_iterations``; the solver stops
+    earlier when its calendar stops improving (:class:`solvers.schedule.ScheduleParams`
+    ``stall_rounds``)."""
     sc = loaded.scenario
-    return Stop(time_limit_s=sc.solver.schedule_time_limit_s, max_iterations=sc.solver.max_iterations)
+    limit = sc.solver.schedule_time_limit_s
+    if warm and limit is not None:
+        limit = WARM_TIME_SHARE * limit
+    return Stop(time_limit_s=limit, max_iterations=sc.solver.max_iterations)
 
 
 def solve_one(prob: ScheduleProblem, method: str, stop: Stop, seed: int, params: ScheduleParams) -> ScheduleResult:

@@ -186,7 +186,7 @@ def schedule_with_contacts(ctx: Context, terr, cals: dict, *, label: str, kept: 
     solved again with desk time for the contacts that found no room; if some still do not fit,
     once more with desk time for all of them (which always leaves room). Returns the calendars,
     ``contacts.csv`` rows and the unplanned contacts."""
-    from planner.design.calendars import schedule_territories
+    from planner.design.calendars import calendar_days, schedule_territories
 
     _, secs, _ = contact_needs(ctx)
     contacts, unplanned = plan_contacts(ctx, terr, cals)
@@ -204,6 +204,6 @@ def schedule_with_contacts(ctx: Context, terr, cals: dict, *, label: str, kept: 
                           + ", ".join(f"{m} {v // 60} min" for m, v in desk.items()) + " a day kept free")
         cals, _ = schedule_territories(ctx, terr, label=f"{label}, desk time",
                                        kept={k: c for k, c in cals.items() if k not in missing}, desk_s=desk,
-                                       **schedule_kw)
+                                       warm=calendar_days(cals), **schedule_kw)
         contacts, unplanned = plan_contacts(ctx, terr, cals)
     return cals, contacts, unplanned

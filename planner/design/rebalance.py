@@ -9,17 +9,23 @@ sparse roads, clustered shops). After the calendars, this step:
    planned visits, each visit's share of the day's travel (half of the legs to and from it, the
    trips from and to the base spread over the day's stops), and for every required visit the
    calendar could not plan, the service plus the territory's mean travel per visit (the demand,
-   so an overloaded territory does not look light);
+   so an overloaded territory does not look light); and the desk time of its phone and messaging
+   contacts (``kpis.json``'s workload counts it);
 2. if the calendars' imbalance (largest hours / mean - 1, against each owner's target share when
    ``territories.balance_by`` is ``available_time``) exceeds the design tolerance, designs the
    territories again from the current ones (the warm start, at most ``MAX_MOVED`` of the
    retailers moving) with those figures as the balanced workload;
-3. solves again only the calendars of the territories that changed (the others are kept) and
-   keeps the new plan when its calendar imbalance is lower without more unplanned visits (up to
-   the noise of a time-limited solve, ``UNPLANNED_SLACK``), else the first one.
+3. solves again only the calendars of the territories that changed (the others are kept),
+   each warm-started from the days its retailers had (:func:`planner.design.calendars.calendar_days`:
+   a retailer keeps its visit days where it can), and keeps the new plan when its calendar
+   imbalance is lower without more unplanned visits than the first calendars (up to the noise of
+   a time-limited solve, ``UNPLANNED_SLACK``);
+4. repeats 1-3 from the kept plan, at most ``MAX_PASSES`` times, until the imbalance is within
+   the tolerance or a pass is not kept (then the last kept plan stays, the first one if none).
 
-``kpis.json`` -> ``solver.territories.calendar_balance`` reports what was done; ``imbalance``
-stays the calendars' figure and ``design_imbalance`` the estimate's.
+``kpis.json`` -> ``solver.territories.calendar_balance`` reports what was done (``passes``: each
+pass's imbalance, unplanned visits, moves and whether it was kept); ``imbalance`` stays the
+calendars' figure and ``design_imbalance`` the estimate's.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from collections.abc import Callable
 import numpy as np
 
 from planner.design.context import Context
+from planner.design.policy import is_routed, required_visits
 from planner.design.territories import Territories, market_territories, owner_shares
+from planner.design.workload import mixed_contact_seconds
 
 MAX_MOVED = 0.2
 """Most of the retailers (share) the calendar balance may move."""
@@ -39,21 +47,41 @@ UNPLANNED_SLACK = 0.002
 two time-limited solves of the same calendar differ by (0.2 %; the default scenario's 1 755
 visits: 3), so that noise does not decide."""
 TIME_SHARE = 0.5
-"""Share of ``solver.territory_time_limit_s`` the re-design may use."""
+"""Share of ``solver.territory_time_limit_s`` the re-designs may use together."""
+MAX_PASSES = 3
+"""Re-balancing passes at most: each designs again from the last kept territories on their
+calendars' hours and is kept only if it lowers the imbalance without more unplanned visits than
+the first calendars had (+ ``UNPLANNED_SLACK``)."""
 
 
-def calendar_hours(terr: Territories, cals: dict) -> np.ndarray:
-    """Per slot: service + travel of its calendar's routes (hours); NaN for a slot without one."""
+def contact_seconds(ctx: Context) -> np.ndarray:
+    """Per retailer: the desk time of its phone and messaging contacts over the horizon (a visited
+    class's ``remote_per_cycle``, a ``mode: remote`` class's required contacts): part of its
+    owner's workload (``kpis.json`` counts it), outside the calendar's routes."""
+    r = ctx.ds.retailers
+    cls = r["class"].to_numpy()
+    remote = ~is_routed(ctx.loaded, cls)
+    own = required_visits(ctx.loaded, cls) * r["service_s"].to_numpy(float)
+    return mixed_contact_seconds(ctx.loaded, cls) + np.where(remote, own, 0.0)
+
+
+def calendar_hours(terr: Territories, cals: dict, contact_s: np.ndarray | None = None) -> np.ndarray:
+    """Per slot: service + travel of its calendar's routes, plus the desk time of its retailers'
+    contacts when ``contact_s`` (:func:`contact_seconds`) is given, in hours; NaN for a slot
+    without a calendar."""
     out = np.full(len(terr.slots), np.nan)
     for k, (_units, res) in cals.items():
         out[k] = sum(rt.travel_s + sum(v.departure_s - v.start_s for v in rt.stops) for rt in res.routes) / 3600.0
+        if contact_s is not None:
+            out[k] += float(contact_s[terr.owner == k].sum()) / 3600.0
     return out
 
 
 def calendar_imbalance(ctx: Context, terr: Territories, cals: dict) -> float | None:
-    """Largest calendar hours over the mean - 1 among the managers' territories (vacant positions
-    aside), each against its target share (``territories.balance_by``)."""
-    hours = calendar_hours(terr, cals)
+    """Largest workload over the mean - 1 among the managers' territories (vacant positions aside),
+    each against its target share (``territories.balance_by``); the workload is the calendar's
+    hours and the contacts' desk time, as ``kpis.json``'s ``imbalance`` counts it."""
+    hours = calendar_hours(terr, cals, contact_seconds(ctx))
     shares = owner_shares(ctx, terr.slots)
     on = np.array([not s.vacant for s in terr.slots]) & ~np.isnan(hours)
     if on.sum() < 2:
@@ -64,10 +92,12 @@ def calendar_imbalance(ctx: Context, terr: Territories, cals: dict) -> float | N
 
 
 def calendar_workload(ctx: Context, terr: Territories, cals: dict) -> np.ndarray:
-    """Per retailer: its seconds in its calendar (module docstring, step 1). Retailers outside
-    every calendar (contacts only) keep the design's estimate."""
+    """Per retailer: its seconds in its calendar (module docstring, step 1) and its contacts'
+    desk time (:func:`contact_seconds`). Retailers outside every calendar (contacts only) keep the
+    design's estimate (their contacts' time)."""
     w = np.asarray(ctx.work.total_s, dtype=float).copy()
     service = ctx.ds.retailers["service_s"].to_numpy(float)
+    contact = contact_seconds(ctx)
     for _k, (units, res) in cals.items():
         units = np.asarray(units, dtype=np.int64)
         if not len(units):
@@ -89,6 +119,7 @@ def calendar_workload(ctx: Context, terr: Territories, cals: dict) -> np.ndarray
         per_visit = travel / visits if visits else 0.0
         for u in res.unplanned:
             local[u.customer] += service[units[u.customer]] + per_visit
+        local += contact[units]
         w[units] = local
     return w
 
@@ -100,36 +131,61 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
     territories, calendars and the report for ``kpis.json``."""
     tol = float(ctx.loaded.scenario.territories.balance.get("workload", 0.03))
     before = calendar_imbalance(ctx, terr, cals)
-    unplanned = sum(len(res.unplanned) for _, res in cals.values())
+    unplanned = _unplanned(cals)
     info: dict = {"tolerance": tol, "imbalance_before": before, "imbalance_after": before, "applied": False,
-                  "moved_retailers": 0, "calendars_solved_again": 0, "runtime_s": 0.0}
+                  "moved_retailers": 0, "calendars_solved_again": 0, "runtime_s": 0.0, "passes": []}
     if before is None or before <= tol or ctx.loaded.scenario.schedule.method != "solver":
         info["reason"] = "within the tolerance" if before is not None and before <= tol else "not applicable"
         return terr, cals, info
     t0 = time.perf_counter()
-    ctx.progress.step(f"Balancing the territories on the calendars' hours (imbalance {100 * before:.1f} %)")
-    w = calendar_workload(ctx, terr, cals)
-    new = market_territories(ctx, slots=list(terr.slots), initial=terr.owner, max_moved=MAX_MOVED,
-                             workload_s=w, time_share=TIME_SHARE)
-    new.method = terr.method + "; re-balanced on the calendars' hours"
-    new.details = {**terr.details, "calendar_balance_levels": new.details.get("levels", [])}
-    changed = {k for k in range(len(terr.slots))
-               if not np.array_equal(np.flatnonzero(terr.owner == k), np.flatnonzero(new.owner == k))}
-    kept = {k: c for k, c in cals.items() if k not in changed}
-    new_cals = resolve(new, kept) if changed else cals
-    after = calendar_imbalance(ctx, new, new_cals)
-    new_unplanned = sum(len(res.unplanned) for _, res in new_cals.values())
-    info.update({"calendars_solved_again": len(changed), "moved_retailers": int((new.owner != terr.owner).sum()),
-                 "imbalance_candidate": after, "unplanned_before": unplanned, "unplanned_candidate": new_unplanned})
     required = sum(sum(len(rt.stops) for rt in res.routes) + len(res.unplanned) for _, res in cals.values())
-    better = after is not None and after < before and new_unplanned <= unplanned + UNPLANNED_SLACK * required
-    info["runtime_s"] = round(time.perf_counter() - t0, 3)
-    if not better:
-        info["reason"] = "the re-balanced calendars were not better; the first plan is kept"
-        info["moved_retailers"] = 0
+    limit = unplanned + UNPLANNED_SLACK * required
+    cur_terr, cur_cals, cur = terr, cals, before
+    solved: set[int] = set()
+    reason = "the re-balanced calendars were not better; the first plan is kept"
+    for _ in range(MAX_PASSES):
+        ctx.progress.step(f"Balancing the territories on the calendars' hours (imbalance {100 * cur:.1f} %)")
+        w = calendar_workload(ctx, cur_terr, cur_cals)
+        new = market_territories(ctx, slots=list(cur_terr.slots), initial=cur_terr.owner, max_moved=MAX_MOVED,
+                                 workload_s=w, time_share=TIME_SHARE / MAX_PASSES)
+        changed = {k for k in range(len(cur_terr.slots))
+                   if not np.array_equal(np.flatnonzero(cur_terr.owner == k), np.flatnonzero(new.owner == k))}
+        if not changed:
+            reason = "no move helps" if cur_terr is terr else "re-balanced; no further move helps"
+            break
+        new_cals = resolve(new, {k: c for k, c in cur_cals.items() if k not in changed})
+        after = calendar_imbalance(ctx, new, new_cals)
+        new_unplanned = _unplanned(new_cals)
+        ok = after is not None and after < cur and new_unplanned <= limit
+        info["passes"].append({"imbalance": after, "unplanned": new_unplanned, "calendars_solved_again": len(changed),
+                               "moved_retailers": int((new.owner != cur_terr.owner).sum()), "kept": ok})
+        if not ok:
+            reason = (reason if cur_terr is terr else
+                      "re-balanced; a further pass was not better (more unplanned visits or no lower imbalance)")
+            break
+        solved |= changed
+        cur_terr, cur_cals, cur = new, new_cals, after
+        reason = "re-balanced"
+        if cur <= tol:
+            reason = "re-balanced within the tolerance"
+            break
+    first = info["passes"][0] if info["passes"] else {}
+    info.update({"imbalance_candidate": first.get("imbalance"), "unplanned_before": unplanned,
+                 "unplanned_candidate": first.get("unplanned"), "runtime_s": round(time.perf_counter() - t0, 3),
+                 "reason": reason})
+    if cur_terr is terr:
         return terr, cals, info
-    info.update({"applied": True, "imbalance_after": after, "reason": "re-balanced"})
-    return new, new_cals, info
+    cur_terr.method = terr.method + "; re-balanced on the calendars' hours"
+    cur_terr.details = {**terr.details, "calendar_balance_levels": cur_terr.details.get("levels", [])}
+    info.update({"applied": True, "imbalance_after": cur, "unplanned_after": _unplanned(cur_cals),
+                 "moved_retailers": int((cur_terr.owner != terr.owner).sum()),
+                 "calendars_solved_again": len(solved)})
+    return cur_terr, cur_cals, info
 
 
-__all__ = ["balance_calendars", "calendar_workload", "calendar_imbalance", "calendar_hours", "MAX_MOVED"]
+def _unplanned(cals: dict) -> int:
+    return sum(len(res.unplanned) for _, res in cals.values())
+
+
+__all__ = ["balance_calendars", "calendar_workload", "calendar_imbalance", "calendar_hours", "contact_seconds",
+           "MAX_MOVED", "MAX_PASSES"]

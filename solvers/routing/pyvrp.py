@@ -6,7 +6,9 @@ PyVRP 0.14 iterated local search (late-acceptance hill climbing with perturbatio
 deterministic for a given seed. When clients fall into several time "slots" (e.g. the day
 copies of the calendar solver) or groups are present, a slot-aware granular neighbourhood is
 used (:func:`slot_neighbours`). PyVRP has no breaks: their total duration is reserved (taken off
-the vehicle's ``tw_late`` and ``max_duration_s``).
+the vehicle's ``tw_late`` and ``max_duration_s``). A warm start PyVRP finds infeasible loses the
+optional clients that do not fit before the search starts (:func:`feasible_start`), so the
+search can only improve on it.
 """
 
 from __future__ import annotations
@@ -249,6 +251,10 @@ def solve_pyvrp(problem: RoutingProblem, *, stop: Stop, seed: int, descent_only:
             )
         except (RuntimeError, ValueError, IndexError):
             init = None
+    if init is not None and not descent_only and not init.is_feasible():
+        # the search keeps the best feasible solution from its start (a descent repairs under
+        # penalties instead, keeping the clients)
+        init = feasible_start(data, problem, init)
     if init is None:
         init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
     if descent_only:
@@ -267,6 +273,53 @@ def solve_pyvrp(problem: RoutingProblem, *, stop: Stop, seed: int, descent_only:
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         res = algo.run(crit, collect_stats=False)
     return pyvrp_result(problem, res.best, int(res.num_iterations), float(res.runtime))
+
+
+def feasible_start(data, problem: RoutingProblem, init):  # noqa: ANN001, ANN201 - lazy pyvrp
+    """The warm start ``init`` with optional clients dropped from its infeasible routes until each
+    route is feasible (the drop that leaves the least time warp, excess load and overtime first).
+
+    PyVRP's search keeps the best *feasible* solution it meets, starting from the warm start: a
+    warm start that is infeasible in PyVRP's model (e.g. a calendar timed exactly with breaks,
+    which PyVRP reserves at the end of the shift) counts for nothing, and a short search then
+    returns the first feasible solution it finds, often far worse. Dropping what does not fit makes
+    the start a solution the search can only improve. Clients that are required, or in a required
+    group, are never dropped; a route they keep infeasible stays as it is.
+    """
+    import pyvrp
+
+    droppable = np.array([not c.required for c in problem.clients], dtype=bool)
+    for g in problem.groups:
+        if g.required:
+            droppable[list(g.clients)] = False
+
+    def violation(route) -> tuple:  # noqa: ANN001
+        return (int(route.time_warp()), int(sum(route.excess_load())), int(route.overtime()),
+                int(route.excess_distance()))
+
+    routes = []
+    for r in init.routes():
+        visits = [int(a.idx) for a in r.schedule() if a.is_client()]
+        vt = int(r.vehicle_type())
+        route = pyvrp.Route(data, visits, vt)
+        while not route.is_feasible() and any(droppable[c] for c in visits):
+            best = None
+            for k, c in enumerate(visits):
+                if not droppable[c]:
+                    continue
+                cand = pyvrp.Route(data, visits[:k] + visits[k + 1:], vt)
+                score = (violation(cand), k)
+                if best is None or score < best[0]:
+                    best = (score, k, cand)
+            assert best is not None
+            visits.pop(best[1])
+            route = best[2]
+        if visits:
+            routes.append(pyvrp.Route(data, visits, vt))
+    try:
+        return pyvrp.Solution(data, routes)
+    except (RuntimeError, ValueError):  # pragma: no cover - the same routes, fewer clients
+        return init
 
 
 def pyvrp_result(problem: RoutingProblem, best, iterations: int, runtime: float) -> RoutingResult:  # noqa: ANN001

@@ -35,20 +35,29 @@ from solvers.schedule.state import (
 
 def construct(m: Model, rng: np.random.Generator) -> Solution:
     """First calendar: customers by decreasing frequency, then prize (ties random), each on the
-    pattern of least estimated cost under nearly hard load limits (``m.hard_factor``)."""
+    pattern of least estimated cost under nearly hard load limits (``m.hard_factor``). With a warm
+    start (``problem.initial_days``) the customers whose previous days form one of their patterns
+    are placed first, on those days, in the same order; the others follow as above."""
     sol = Solution(routes={(v, d): [] for d in range(m.T) for v in m.day_vehicles[d]},
                    pattern=[None] * m.n)
     ld = Loads(m, sol, factor=m.hard_factor)
     req = np.asarray(m.p.required)
-    order = sorted(range(m.n), key=lambda i: (-int(req[i]), -int(m.prize[i]), float(rng.random())))
+    warm = [None] * m.n
+    if m.p.initial_days is not None:
+        for i, days in enumerate(m.p.initial_days):
+            pat = tuple(sorted(int(d) for d in days))
+            if pat and pat in m.pats[i]:
+                warm[i] = pat
+    order = sorted(range(m.n), key=lambda i: (warm[i] is None, -int(req[i]), -int(m.prize[i]), float(rng.random())))
     for i in order:
         if req[i] == 0 or not m.pats[i]:
             continue
-        best, bestp = None, None
-        for pat in m.pats[i]:
-            c = pattern_cost(m, ld, i, pat, {}, {})
-            if best is None or c < best:
-                best, bestp = c, pat
+        best, bestp = None, warm[i]
+        if bestp is None:
+            for pat in m.pats[i]:
+                c = pattern_cost(m, ld, i, pat, {}, {})
+                if best is None or c < best:
+                    best, bestp = c, pat
         apply_pattern(m, ld, sol, i, bestp, {})
     return sol
 

@@ -32,6 +32,11 @@ It minimises::
 so ``lam`` (seconds of travel per unit of visit value) sets the trade-off between key-customer
 frequency and travel time: a visit is given up only when keeping it would cost more travel (or
 is impossible within shifts and opening hours). Every unplanned visit carries a reason.
+
+``initial_days`` (optional) is a warm start: per customer the days a previous calendar visited it
+(e.g. before its territory changed a little). The first calendar puts these customers on those
+days, when they form one of the customer's patterns, before placing the others; it only changes
+where the search starts, not the problem.
 """
 
 from __future__ import annotations
@@ -128,6 +133,8 @@ class ScheduleProblem:
     days_per_week: int = 5  # to map day index -> weekday (day % days_per_week)
     move_penalty: float = 0.0
     distance: np.ndarray | None = None  # optional cost matrix replacing travel_s in the objective
+    initial_days: tuple[tuple[int, ...], ...] | None = None  # warm start: per customer the days of a
+    # previous calendar's visits (empty: none); a customer whose days are one of its patterns starts on it
 
     @property
     def n_customers(self) -> int:
@@ -146,6 +153,8 @@ class ScheduleProblem:
             for p in pats:
                 if len(p) != int(self.required[i]) or any(d < 0 or d >= self.n_days for d in p):
                     raise ValueError(f"customer {i}: pattern {p} is not {self.required[i]} days in 0..{self.n_days - 1}")
+        if self.initial_days is not None and len(self.initial_days) != n:
+            raise ValueError("initial_days needs one entry per customer")
         for v in self.vehicles:
             if len(v.days) != self.n_days or not n <= v.depot < L:
                 raise ValueError("vehicle days must have length n_days and depot must be a depot location")

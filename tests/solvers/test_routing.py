@@ -15,6 +15,7 @@ from solvers.routing import (
     RoutingParams,
     RoutingProblem,
     RoutingResult,
+    RoutingRoute,
     RoutingVehicleType,
     capacity_bound,
     improve_routes,
@@ -242,3 +243,28 @@ def test_fleet_phase_continues_when_loads_are_loose(monkeypatch: pytest.MonkeyPa
     res = solve_pyvrp_fleet(p, stop=Stop(time_limit_s=None, max_iterations=100), seed=2, params=PARAMS)
     assert res.feasible and res.stats.fleet_routes > 1 + 2 and not res.stats.fleet_reduced
     assert calls == [(20, False), (20, True)]  # the search goes on from its best with the whole fleet
+
+
+def test_infeasible_warm_start_loses_only_what_does_not_fit() -> None:
+    # one vehicle, a 100 s shift: the warm start visits four optional clients 30 s apart in a row,
+    # and the last two cannot be reached in time; the required client 0 is never dropped
+    import pyvrp
+
+    from solvers.routing.pyvrp import build_data, feasible_start
+
+    xy = np.array([[0.0, 0], [10, 0], [20, 0], [30, 0], [40, 0]])
+    clients = (RoutingClient(location=1, service_s=20),
+               *(RoutingClient(location=k, service_s=20, prize=1000, required=False) for k in (2, 3, 4)))
+    vt = RoutingVehicleType(start_depot=0, end_depot=0, count=1, tw_early=0, tw_late=100)
+    p = RoutingProblem(duration=_matrix(xy), clients=clients, vehicle_types=(vt,))
+    data = build_data(p)
+    start = pyvrp.Solution(data, [pyvrp.Route(data, [0, 1, 2, 3], 0)])
+    assert not start.is_feasible()
+    fixed = feasible_start(data, p, start)
+    assert fixed.is_feasible()
+    kept = [int(a.idx) for r in fixed.routes() for a in r.schedule() if a.is_client()]
+    assert 0 in kept and len(kept) == 2  # 10 + 20 + 10 + 20 + 20 back = 80 s fits, one more does not
+    # the search starts from it: even one iteration keeps at least what the repaired start has
+    r = solve(replace(p, initial=(RoutingRoute(vehicle_type=0, clients=(0, 1, 2, 3)),)),
+              stop=Stop(time_limit_s=None, max_iterations=1), seed=1, params=RoutingParams(backend="pyvrp"))
+    assert r.feasible and sum(len(rt.clients) for rt in r.routes) >= 2

@@ -322,3 +322,32 @@ def test_ortools_backend_valid() -> None:
     assert not r.unplanned
     with pytest.raises(ValueError):
         solve(p, stop=STOP, seed=1, params=ScheduleParams(backend="nope"))
+
+
+def test_warm_start_first_calendar_keeps_previous_days() -> None:
+    from dataclasses import replace
+
+    from solvers.schedule.model import build_model
+    from solvers.schedule.moves import construct
+
+    rng = np.random.default_rng(13)
+    n = 24
+    xy = rng.uniform(-3000, 3000, size=(n, 2))
+    req = rng.choice([1, 2, 4], size=n)
+    p = make(xy, required=req, patterns=[standard_patterns(int(k), 4, 2) for k in req], n_days=8,
+             days_per_week=2, service=900)
+    first = check(p, solve(p, stop=STOP, seed=2))
+    days = [tuple(sorted({rt.day for rt in first.routes for v in rt.stops if v.customer == i})) for i in range(n)]
+    # a new retailer (no previous days) and one whose previous days are not one of its patterns
+    days[0] = ()
+    days[1] = (0, 1, 2, 3, 4, 5, 6) if req[1] != 7 else ()
+    warm = replace(p, initial_days=tuple(days))
+    sol = construct(build_model(warm, ScheduleParams()), np.random.default_rng(0))
+    for i in range(2, n):
+        if days[i] and len(days[i]) == req[i]:
+            assert tuple(sorted(sol.pattern[i])) == days[i]
+    assert sol.pattern[0] is not None and sol.pattern[1] is not None  # placed on their best pattern
+    r = check(warm, solve(warm, stop=STOP, seed=2))
+    assert r.objective <= first.objective * 1.02
+    with pytest.raises(ValueError, match="initial_days"):
+        replace(p, initial_days=((),) * (n - 1))
