@@ -10,7 +10,7 @@ import pandas as pd
 from planner.config.scenario import load_scenario
 from planner.design.calendars import schedule_territories
 from planner.design.context import prepare
-from planner.design.rebalance import calendar_hours, calendar_workload, contact_seconds
+from planner.design.rebalance import OVERFLOW_WEIGHT, calendar_hours, calendar_workload, contact_seconds
 from planner.design.territories import market_territories
 from planner.workflows.run import run_scenario
 
@@ -36,7 +36,8 @@ def test_calendar_workload_adds_up_to_each_calendar(small_region, tmp_path):
     for k, (units, res) in cals.items():
         travel = sum(rt.travel_s for rt in res.routes)
         visits = sum(len(rt.stops) for rt in res.routes)
-        missing = sum(service[units[u.customer]] + travel / max(visits, 1) for u in res.unplanned)
+        missing = sum((OVERFLOW_WEIGHT if u.reason in ("shift_capacity", "vehicle_capacity") else 1.0)
+                      * (service[units[u.customer]] + travel / max(visits, 1)) for u in res.unplanned)
         # planned visits carry exactly the calendar's service + travel, unplanned ones their demand,
         # and every retailer its contacts' desk time
         mine = terr.owner == k

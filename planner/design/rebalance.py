@@ -9,8 +9,9 @@ sparse roads, clustered shops). After the calendars, this step:
    planned visits, each visit's share of the day's travel (half of the legs to and from it, the
    trips from and to the base spread over the day's stops), and for every required visit the
    calendar could not plan, the service plus the territory's mean travel per visit (the demand,
-   so an overloaded territory does not look light); and the desk time of its phone and messaging
-   contacts (``kpis.json``'s workload counts it);
+   so an overloaded territory does not look light), ``OVERFLOW_WEIGHT`` times when its shifts
+   had no room for it (``shift_capacity``, ``vehicle_capacity``: another manager may have); and
+   the desk time of its phone and messaging contacts (``kpis.json``'s workload counts it);
 2. if the calendars' imbalance (largest hours / mean - 1, against each owner's target share when
    ``territories.balance_by`` is ``available_time``) exceeds the design tolerance, designs the
    territories again from the current ones (the warm start, at most ``MAX_MOVED`` of the
@@ -48,6 +49,14 @@ two time-limited solves of the same calendar differ by (0.2 %; the default scena
 visits: 3), so that noise does not decide."""
 TIME_SHARE = 0.5
 """Share of ``solver.territory_time_limit_s`` the re-designs may use together."""
+OVERFLOW_WEIGHT = 2.0
+"""Weight of a visit left unplanned because its manager's shifts were full, in the calendar
+workload. At weight 1 a territory with more work than its shifts hold looks exactly as heavy as
+its demand, so a re-design balanced on it leaves the overflow where it cannot be done (e.g. a
+manager on leave under ``balance_by: equal``) and the planned hours stay short; above 1 the
+territory sheds retailers to managers with room, which lowers both the unplanned visits and the
+imbalance of the hours worked."""
+CAPACITY_REASONS = ("shift_capacity", "vehicle_capacity")
 MAX_PASSES = 3
 """Re-balancing passes at most: each designs again from the last kept territories on their
 calendars' hours and is kept only if it lowers the imbalance without more unplanned visits than
@@ -118,7 +127,8 @@ def calendar_workload(ctx: Context, terr: Territories, cals: dict) -> np.ndarray
             travel += rt.travel_s
         per_visit = travel / visits if visits else 0.0
         for u in res.unplanned:
-            local[u.customer] += service[units[u.customer]] + per_visit
+            weight = OVERFLOW_WEIGHT if u.reason in CAPACITY_REASONS else 1.0
+            local[u.customer] += weight * (service[units[u.customer]] + per_visit)
         local += contact[units]
         w[units] = local
     return w
@@ -188,4 +198,4 @@ def _unplanned(cals: dict) -> int:
 
 
 __all__ = ["balance_calendars", "calendar_workload", "calendar_imbalance", "calendar_hours", "contact_seconds",
-           "MAX_MOVED", "MAX_PASSES"]
+           "MAX_MOVED", "MAX_PASSES", "OVERFLOW_WEIGHT"]

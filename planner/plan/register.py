@@ -152,15 +152,17 @@ def retailer_rows(retailers: pd.DataFrame, extra: pd.DataFrame | None = None) ->
     skip = {"hours", "order_days", "row", "x", "y", "service_s", "class_rule", "lon_input", "lat_input"}
     cols = [c for c in retailers.columns if c not in skip]
     ex = extra if extra is not None and len(extra.columns) else None
+    values = {c: retailers[c].tolist() for c in cols}  # plain lists: per-cell pandas lookups are slow
+    extra_values = {f"input:{c}": ex[c].tolist() for c in ex.columns} if ex is not None else {}
+    ids, lon, lat = retailers["retailer_id"].tolist(), retailers["lon"].tolist(), retailers["lat"].tolist()
     out = []
     for k in range(len(retailers)):
-        rec = {c: _text(retailers[c].iat[k]) for c in cols}
-        if ex is not None:
-            rec.update({f"input:{c}": _text(ex[c].iat[k]) for c in ex.columns})
-        out.append({"retailer_id": str(retailers["retailer_id"].iat[k]),
+        rec = {c: _text(values[c][k]) for c in cols}
+        rec.update({c: _text(vals[k]) for c, vals in extra_values.items()})
+        out.append({"retailer_id": str(ids[k]),
                     "class": rec.get("class", ""), "tier": rec.get("tier", ""), "format": rec.get("format", ""),
                     "market_type": rec.get("market_type", ""),
-                    "lon": float(retailers["lon"].iat[k]), "lat": float(retailers["lat"].iat[k]),
+                    "lon": float(lon[k]), "lat": float(lat[k]),
                     "manager": rec.get("current_manager", ""), "status": rec.get("status", "") or "active",
                     "name": rec.get("name", ""),
                     "attributes": json.dumps({c: v for c, v in sorted(rec.items()) if c not in ("lon", "lat")},

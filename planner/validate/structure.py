@@ -218,15 +218,18 @@ def check_retailer_columns(t, inp: Inputs, rep: ValidationReport) -> None:
                                      ("lat_wgs84", "lat")) if c in t.columns]
     values = {c: decimals(t, c, rep) for c, _ in pairs}
     cls = t.columns.get("class")
+    ids = t.col("retailer_id")
+    classes = r["class"].tolist()  # plain lists: one pandas lookup per cell is slow on big tables
+    given = {src: r[src].to_numpy(float) for _, src in pairs}
     for k, row in enumerate(t.rows):
-        i = index.get(t.col("retailer_id")[k])
+        i = index.get(ids[k])
         if i is None:
             continue
-        if cls is not None and cls[k] != str(r["class"].iat[i]):
-            rep.error("assignment", f"class {cls[k]!r} is not the retailer's class in the inputs ({r['class'].iat[i]!r})",
-                      file=t.name, row=row, retailer_id=t.col("retailer_id")[k])
+        if cls is not None and cls[k] != str(classes[i]):
+            rep.error("assignment", f"class {cls[k]!r} is not the retailer's class in the inputs ({classes[i]!r})",
+                      file=t.name, row=row, retailer_id=ids[k])
         for c, src in pairs:
             v = values[c][k]
-            if v is not None and not _close(v, float(r[src].iat[i])):
-                rep.error("assignment", f"{c} {v} is not the retailer's ({r[src].iat[i]})", file=t.name, row=row,
-                          retailer_id=t.col("retailer_id")[k])
+            if v is not None and not _close(v, float(given[src][i])):
+                rep.error("assignment", f"{c} {v} is not the retailer's ({given[src][i]})", file=t.name, row=row,
+                          retailer_id=ids[k])

@@ -197,8 +197,10 @@ def build_sheets(view: PlanView, *, lang: str = "en", nav: str | None = None, ma
               for f in plan.routes}
     contacts, source = remote_contact_days(view, view.folder)
 
+    details = det.to_dict(orient="index")  # rid -> {column: value}: per-cell pandas lookups are slow
+
     def info(rid: str, col: str, default=""):
-        return det[col].get(rid, default) if rid in det.index else default
+        return details.get(rid, {}).get(col, default)
 
     out = []
     for mid in chosen:
