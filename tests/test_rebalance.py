@@ -10,7 +10,12 @@ import pandas as pd
 from planner.config.scenario import load_scenario
 from planner.design.calendars import schedule_territories
 from planner.design.context import prepare
-from planner.design.rebalance import OVERFLOW_WEIGHT, calendar_hours, calendar_workload, contact_seconds
+from planner.design.rebalance import (
+    OVERFLOW_WEIGHT,
+    calendar_hours,
+    calendar_workload,
+    contact_seconds,
+)
 from planner.design.territories import market_territories
 from planner.workflows.run import run_scenario
 
