@@ -57,6 +57,11 @@ manager on leave under ``balance_by: equal``) and the planned hours stay short; 
 territory sheds retailers to managers with room, which lowers both the unplanned visits and the
 imbalance of the hours worked."""
 CAPACITY_REASONS = ("shift_capacity", "vehicle_capacity")
+MIN_PROGRESS = 0.25
+"""A pass after the first must close this share of the gap between the imbalance it started from
+and the tolerance for another pass to follow: each pass solves the changed calendars again (the
+default scenario: about 25 s), and a pass that closes little is rarely followed by one that
+closes much."""
 MAX_PASSES = 3
 """Re-balancing passes at most: each designs again from the last kept territories on their
 calendars' hours and is kept only if it lowers the imbalance without more unplanned visits than
@@ -151,6 +156,7 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
     required = sum(sum(len(rt.stops) for rt in res.routes) + len(res.unplanned) for _, res in cals.values())
     limit = unplanned + UNPLANNED_SLACK * required
     cur_terr, cur_cals, cur = terr, cals, before
+    prev = before
     solved: set[int] = set()
     reason = "the re-balanced calendars were not better; the first plan is kept"
     for _ in range(MAX_PASSES):
@@ -179,6 +185,10 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
         if cur <= tol:
             reason = "re-balanced within the tolerance"
             break
+        if len(info["passes"]) > 1 and (prev - cur) < MIN_PROGRESS * (prev - tol):
+            reason = "re-balanced; the last pass closed little of the gap to the tolerance"
+            break
+        prev = cur
     first = info["passes"][0] if info["passes"] else {}
     info.update({"imbalance_candidate": first.get("imbalance"), "unplanned_before": unplanned,
                  "unplanned_candidate": first.get("unplanned"), "runtime_s": round(time.perf_counter() - t0, 3),

@@ -21,8 +21,9 @@ Method
    ``max_visits`` (demand 1 per visit). Breaks are reserved for the router (see
    :mod:`solvers.routing`) and timed exactly at the end. (:mod:`.encoding`)
 3. **Construction.** Sequential cheapest insertion (largest frequency first) picks a first pattern
-   per customer under a load model (travel + service within the shift, capacity, visit count).
-   (:mod:`.state`, :mod:`.moves`)
+   per customer under a load model (travel + service within the shift, capacity, visit count);
+   with a warm start (``problem.initial_days``) the customers whose previous days form one of
+   their patterns are placed on those days first. (:mod:`.state`, :mod:`.moves`)
 4. **Rounds** (until the stop rule): (a) *pattern search* on the multi-visit customers: moves
    are a customer taking another allowed pattern, or two customers exchanging patterns; they are
    ranked by an estimate (removal savings, cheapest insertions with soft load/shift penalties,
