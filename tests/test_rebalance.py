@@ -84,14 +84,13 @@ def test_plan_reports_the_balance_and_moves_what_it_says(small_region, tmp_path)
     assert (before.loc[a2["retailer_id"]].to_numpy() == a2["manager_id"].to_numpy()).all() and res2.validation.ok
 
 
-def test_passes_keep_the_last_better_plan_and_stop_at_the_first_worse(monkeypatch):
-    """The control flow of the passes on stand-ins: pass 1 lowers the imbalance (kept), pass 2
-    lowers it further but leaves more visits unplanned (not kept, and no third pass)."""
+def _stand_in_passes(monkeypatch, figures: dict):
+    """Run the balance on stand-ins: ``figures`` maps "first", "p1", "p2", "p3" (the calendars of
+    each pass) to (imbalance, unplanned visits); each pass moves one more retailer to slot 1."""
     from types import SimpleNamespace
 
     import planner.design.rebalance as rb
 
-    figures = {"first": (0.10, 5), "p1": (0.06, 5), "p2": (0.04, 40), "p3": (0.02, 5)}
     class Cals(dict):
         def __init__(self, tag):
             super().__init__({0: (np.arange(4), SimpleNamespace(routes=[], unplanned=[]))})
@@ -117,7 +116,30 @@ def test_passes_keep_the_last_better_plan_and_stop_at_the_first_worse(monkeypatc
     ctx = SimpleNamespace(loaded=SimpleNamespace(scenario=sc), progress=SimpleNamespace(step=lambda msg: None))
     first = SimpleNamespace(slots=["a", "b"], owner=np.array([0, 0, 0, 0, 1, 1]), method="m", details={})
     terr, out, info = rb.balance_calendars(ctx, first, Cals("first"), resolve)
+    return terr, out, info, calls
+
+
+def test_passes_keep_the_last_better_plan_and_stop_at_the_first_worse(monkeypatch):
+    """Pass 1 lowers the imbalance (kept); pass 2 lowers it further but leaves more visits
+    unplanned (not kept, and no third pass)."""
+    figures = {"first": (0.10, 5), "p1": (0.06, 5), "p2": (0.04, 40), "p3": (0.02, 5)}
+    terr, out, info, calls = _stand_in_passes(monkeypatch, figures)
     assert out.tag == "p1" and list(terr.owner) == [0, 0, 0, 1, 1, 1]
     assert [p["kept"] for p in info["passes"]] == [True, False] and len(calls) == 2
     assert info["applied"] and info["imbalance_after"] == 0.06 and info["moved_retailers"] == 1
     assert info["imbalance_candidate"] == 0.06 and info["unplanned_after"] == 5
+
+
+def test_passes_go_on_while_they_close_the_gap(monkeypatch):
+    """Pass 2 closes most of the gap (a third pass follows, reaching the tolerance); when pass 2
+    closes less than MIN_PROGRESS of it, no third pass is solved."""
+    from planner.design.rebalance import MIN_PROGRESS
+
+    figures = {"first": (0.10, 5), "p1": (0.06, 5), "p2": (0.035, 5), "p3": (0.029, 4)}
+    terr, out, info, calls = _stand_in_passes(monkeypatch, figures)
+    assert out.tag == "p3" and len(calls) == 3 and info["reason"] == "re-balanced within the tolerance"
+    assert info["moved_retailers"] == 3 and info["imbalance_after"] == 0.029
+    little = 0.06 - 0.5 * MIN_PROGRESS * (0.06 - 0.03)
+    figures = {"first": (0.10, 5), "p1": (0.06, 5), "p2": (little, 5), "p3": (0.029, 4)}
+    terr, out, info, calls = _stand_in_passes(monkeypatch, figures)
+    assert out.tag == "p2" and len(calls) == 2 and "closed little" in info["reason"]
