@@ -22,10 +22,14 @@ sparse roads, clustered shops). After the calendars, this step:
    imbalance is lower without more unplanned visits than the first calendars (up to the noise of
    a time-limited solve, ``UNPLANNED_SLACK``);
 4. repeats 1-3 from the kept plan, at most ``MAX_PASSES`` times, until the imbalance is within
-   the tolerance or a pass is not kept (then the last kept plan stays, the first one if none).
+   the tolerance or a pass is not kept (then the last kept plan stays, the first one if none);
+   after the first pass only the heaviest territory and its lightest neighbour are designed
+   again (:func:`heaviest_pair`; every other retailer locked to its owner), so a later pass
+   solves two calendars again, not all of them.
 
 ``kpis.json`` -> ``solver.territories.calendar_balance`` reports what was done (``passes``: each
-pass's imbalance, unplanned visits, moves and whether it was kept); ``imbalance`` stays the
+pass's imbalance, unplanned visits, moves, the pair it re-designed and whether it was kept);
+``imbalance`` stays the
 calendars' figure and ``design_imbalance`` the estimate's.
 """
 
@@ -36,7 +40,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from planner.design.context import Context
+from planner.design.context import Context, adjacency
 from planner.design.policy import is_routed, required_visits
 from planner.design.territories import Territories, market_territories, owner_shares
 from planner.design.workload import mixed_contact_seconds
@@ -57,15 +61,11 @@ manager on leave under ``balance_by: equal``) and the planned hours stay short; 
 territory sheds retailers to managers with room, which lowers both the unplanned visits and the
 imbalance of the hours worked."""
 CAPACITY_REASONS = ("shift_capacity", "vehicle_capacity")
-MIN_PROGRESS = 0.25
-"""A pass after the first must close this share of the gap between the imbalance it started from
-and the tolerance for another pass to follow: each pass solves the changed calendars again (the
-default scenario: about 25 s), and a pass that closes little is rarely followed by one that
-closes much."""
-MAX_PASSES = 3
-"""Re-balancing passes at most: each designs again from the last kept territories on their
-calendars' hours and is kept only if it lowers the imbalance without more unplanned visits than
-the first calendars had (+ ``UNPLANNED_SLACK``)."""
+MAX_PASSES = 4
+"""Re-balancing passes at most: the first designs all the territories again, each later one only
+the heaviest territory and its lightest neighbour (two calendars to solve again); a pass is kept
+only if it lowers the imbalance without more unplanned visits than the first calendars had
+(+ ``UNPLANNED_SLACK``), and the first pass not kept ends the balance."""
 
 
 def contact_seconds(ctx: Context) -> np.ndarray:
@@ -156,14 +156,26 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
     required = sum(sum(len(rt.stops) for rt in res.routes) + len(res.unplanned) for _, res in cals.values())
     limit = unplanned + UNPLANNED_SLACK * required
     cur_terr, cur_cals, cur = terr, cals, before
-    prev = before
     solved: set[int] = set()
     reason = "the re-balanced calendars were not better; the first plan is kept"
-    for _ in range(MAX_PASSES):
-        ctx.progress.step(f"Balancing the territories on the calendars' hours (imbalance {100 * cur:.1f} %)")
+    for n_pass in range(MAX_PASSES):
+        pair = None
+        if n_pass > 0:  # after the first pass: the heaviest territory and its lightest neighbour only
+            pair = heaviest_pair(ctx, cur_terr, cur_cals)
+            if pair is None:
+                break
+        ctx.progress.step(f"Balancing the territories on the calendars' hours (imbalance {100 * cur:.1f} %)"
+                          + ("" if pair is None else
+                             f": {cur_terr.slots[pair[0]].manager_id} and {cur_terr.slots[pair[1]].manager_id}"))
         w = calendar_workload(ctx, cur_terr, cur_cals)
+        locked = None
+        if pair is not None:
+            rid = ctx.ds.retailers["retailer_id"].to_numpy()
+            ids = [s.manager_id for s in cur_terr.slots]
+            locked = {str(rid[i]): ids[o] for i, o in enumerate(cur_terr.owner.tolist()) if o not in pair}
+            locked.update(ctx.ds.locked)
         new = market_territories(ctx, slots=list(cur_terr.slots), initial=cur_terr.owner, max_moved=MAX_MOVED,
-                                 workload_s=w, time_share=TIME_SHARE / MAX_PASSES)
+                                 workload_s=w, time_share=TIME_SHARE / MAX_PASSES, locked=locked)
         changed = {k for k in range(len(cur_terr.slots))
                    if not np.array_equal(np.flatnonzero(cur_terr.owner == k), np.flatnonzero(new.owner == k))}
         if not changed:
@@ -174,7 +186,8 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
         new_unplanned = _unplanned(new_cals)
         ok = after is not None and after < cur and new_unplanned <= limit
         info["passes"].append({"imbalance": after, "unplanned": new_unplanned, "calendars_solved_again": len(changed),
-                               "moved_retailers": int((new.owner != cur_terr.owner).sum()), "kept": ok})
+                               "moved_retailers": int((new.owner != cur_terr.owner).sum()), "kept": ok,
+                               "pair": None if pair is None else [cur_terr.slots[k].manager_id for k in pair]})
         if not ok:
             reason = (reason if cur_terr is terr else
                       "re-balanced; a further pass was not better (more unplanned visits or no lower imbalance)")
@@ -185,10 +198,6 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
         if cur <= tol:
             reason = "re-balanced within the tolerance"
             break
-        if len(info["passes"]) > 1 and (prev - cur) < MIN_PROGRESS * (prev - tol):
-            reason = "re-balanced; the last pass closed little of the gap to the tolerance"
-            break
-        prev = cur
     first = info["passes"][0] if info["passes"] else {}
     info.update({"imbalance_candidate": first.get("imbalance"), "unplanned_before": unplanned,
                  "unplanned_candidate": first.get("unplanned"), "runtime_s": round(time.perf_counter() - t0, 3),
@@ -203,9 +212,28 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
     return cur_terr, cur_cals, info
 
 
+def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int] | None:
+    """The slot with the most calendar hours (against its share) and its neighbour (sharing an
+    edge of the territory-design adjacency graph) with the fewest; ``None`` if it has none."""
+    hours = calendar_hours(terr, cals, contact_seconds(ctx))
+    shares = owner_shares(ctx, terr.slots)
+    rel = hours if shares is None else hours / np.asarray(shares)
+    on = np.array([not s.vacant for s in terr.slots]) & ~np.isnan(rel)
+    if on.sum() < 2:
+        return None
+    heavy = int(np.flatnonzero(on)[np.argmax(rel[on])])
+    e = adjacency(ctx)
+    a, b = terr.owner[e[:, 0]], terr.owner[e[:, 1]]
+    nbrs = set(b[(a == heavy) & (b != heavy)].tolist()) | set(a[(b == heavy) & (a != heavy)].tolist())
+    nbrs = [k for k in nbrs if k >= 0 and on[k]]
+    if not nbrs:
+        return None
+    return heavy, min(nbrs, key=lambda k: (rel[k], k))
+
+
 def _unplanned(cals: dict) -> int:
     return sum(len(res.unplanned) for _, res in cals.values())
 
 
 __all__ = ["balance_calendars", "calendar_workload", "calendar_imbalance", "calendar_hours", "contact_seconds",
-           "MAX_MOVED", "MAX_PASSES", "OVERFLOW_WEIGHT"]
+           "heaviest_pair", "MAX_MOVED", "MAX_PASSES", "OVERFLOW_WEIGHT"]
