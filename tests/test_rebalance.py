@@ -110,7 +110,7 @@ def _stand_in_passes(monkeypatch, figures: dict):
     tags = iter(["p1", "p2", "p3"])
     calls = []
 
-    def resolve(terr, kept):
+    def resolve(terr, kept, warm):
         calls.append(sorted(kept))
         return Cals(next(tags))
 

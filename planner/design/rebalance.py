@@ -29,8 +29,7 @@ sparse roads, clustered shops). After the calendars, this step:
 
 ``kpis.json`` -> ``solver.territories.calendar_balance`` reports what was done (``passes``: each
 pass's imbalance, unplanned visits, moves, the pair it re-designed and whether it was kept);
-``imbalance`` stays the
-calendars' figure and ``design_imbalance`` the estimate's.
+``imbalance`` stays the calendars' figure and ``design_imbalance`` the estimate's.
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from planner.design.calendars import calendar_days
 from planner.design.context import Context, adjacency
 from planner.design.policy import is_routed, required_visits
 from planner.design.territories import Territories, market_territories, owner_shares
@@ -91,18 +91,24 @@ def calendar_hours(terr: Territories, cals: dict, contact_s: np.ndarray | None =
     return out
 
 
-def calendar_imbalance(ctx: Context, terr: Territories, cals: dict) -> float | None:
-    """Largest workload over the mean - 1 among the managers' territories (vacant positions aside),
-    each against its target share (``territories.balance_by``); the workload is the calendar's
-    hours and the contacts' desk time, as ``kpis.json``'s ``imbalance`` counts it."""
+def relative_hours(ctx: Context, terr: Territories, cals: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot: its workload (calendar hours and contacts' desk time, as ``kpis.json`` counts it)
+    over its target share (``territories.balance_by``; the hours themselves for equal shares), and
+    whether it counts (a manager's territory with a calendar, vacant positions aside)."""
     hours = calendar_hours(terr, cals, contact_seconds(ctx))
     shares = owner_shares(ctx, terr.slots)
-    on = np.array([not s.vacant for s in terr.slots]) & ~np.isnan(hours)
+    rel = hours if shares is None else hours / np.asarray(shares)
+    return rel, np.array([not s.vacant for s in terr.slots]) & ~np.isnan(rel)
+
+
+def calendar_imbalance(ctx: Context, terr: Territories, cals: dict) -> float | None:
+    """Largest workload over the mean - 1 among the managers' territories, each against its target
+    share (:func:`relative_hours`)."""
+    rel, on = relative_hours(ctx, terr, cals)
     if on.sum() < 2:
         return None
-    rel = hours[on] if shares is None else hours[on] / np.asarray(shares)[on]
-    mean = float(rel.mean())
-    return float(rel.max() / mean - 1.0) if mean > 0 else None
+    mean = float(rel[on].mean())
+    return float(rel[on].max() / mean - 1.0) if mean > 0 else None
 
 
 def calendar_workload(ctx: Context, terr: Territories, cals: dict) -> np.ndarray:
@@ -140,10 +146,11 @@ def calendar_workload(ctx: Context, terr: Territories, cals: dict) -> np.ndarray
 
 
 def balance_calendars(ctx: Context, terr: Territories, cals: dict,
-                      resolve: Callable[[Territories, dict], dict]) -> tuple[Territories, dict, dict]:
-    """Re-balance ``terr`` on its calendars ``cals`` (module docstring). ``resolve(terr, kept)``
-    solves the calendars of ``terr`` except the ``kept`` ones (slot -> calendar). Returns the
-    territories, calendars and the report for ``kpis.json``."""
+                      resolve: Callable[[Territories, dict, dict], dict]) -> tuple[Territories, dict, dict]:
+    """Re-balance ``terr`` on its calendars ``cals`` (module docstring). ``resolve(terr, kept, warm)``
+    solves the calendars of ``terr`` except the ``kept`` ones (slot -> calendar), warm-started from
+    ``warm`` (retailer -> days of the last kept calendars, :func:`planner.design.calendars.calendar_days`).
+    Returns the territories, calendars and the report for ``kpis.json``."""
     tol = float(ctx.loaded.scenario.territories.balance.get("workload", 0.03))
     before = calendar_imbalance(ctx, terr, cals)
     unplanned = _unplanned(cals)
@@ -181,7 +188,7 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
         if not changed:
             reason = "no move helps" if cur_terr is terr else "re-balanced; no further move helps"
             break
-        new_cals = resolve(new, {k: c for k, c in cur_cals.items() if k not in changed})
+        new_cals = resolve(new, {k: c for k, c in cur_cals.items() if k not in changed}, calendar_days(cur_cals))
         after = calendar_imbalance(ctx, new, new_cals)
         new_unplanned = _unplanned(new_cals)
         ok = after is not None and after < cur and new_unplanned <= limit
@@ -215,10 +222,7 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
 def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int] | None:
     """The slot with the most calendar hours (against its share) and its neighbour (sharing an
     edge of the territory-design adjacency graph) with the fewest; ``None`` if it has none."""
-    hours = calendar_hours(terr, cals, contact_seconds(ctx))
-    shares = owner_shares(ctx, terr.slots)
-    rel = hours if shares is None else hours / np.asarray(shares)
-    on = np.array([not s.vacant for s in terr.slots]) & ~np.isnan(rel)
+    rel, on = relative_hours(ctx, terr, cals)
     if on.sum() < 2:
         return None
     heavy = int(np.flatnonzero(on)[np.argmax(rel[on])])
@@ -236,4 +240,4 @@ def _unplanned(cals: dict) -> int:
 
 
 __all__ = ["balance_calendars", "calendar_workload", "calendar_imbalance", "calendar_hours", "contact_seconds",
-           "heaviest_pair", "MAX_MOVED", "MAX_PASSES", "OVERFLOW_WEIGHT"]
+           "heaviest_pair", "relative_hours", "MAX_MOVED", "MAX_PASSES", "OVERFLOW_WEIGHT"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.config.scenario import LoadedScenario
-from planner.design.calendars import calendar_days, order_weekday_share, schedule_territories
+from planner.design.calendars import order_weekday_share, schedule_territories
 from planner.design.contacts import schedule_with_contacts
 from planner.design.context import Context
 from planner.design.rebalance import balance_calendars
@@ -76,8 +76,8 @@ def build_plan(ctx: Context, terr: Territories, *, kind: str, kept: dict | None 
     if balance:  # market territories of a new plan: balanced on the calendars' hours (issue 20)
         terr, cals, info = balance_calendars(
             ctx, terr, cals,
-            lambda tt, kp: schedule_territories(ctx, tt, label=f"{kind}, re-balanced", kept=kp,
-                                                warm=calendar_days(cals), **schedule_kw)[0])
+            lambda tt, kp, warm: schedule_territories(ctx, tt, label=f"{kind}, re-balanced", kept=kp,
+                                                      warm=warm, **schedule_kw)[0])
         terr.details["calendar_balance"] = info
     if kept:
         sdesc += f"; {len(kept)} of {len(terr.slots)} calendars kept from the parent plan"

@@ -315,7 +315,7 @@ def feasible_start(data, problem: RoutingProblem, init):  # noqa: ANN001, ANN201
             visits.pop(best[1])
             route = best[2]
         if visits:
-            routes.append(pyvrp.Route(data, visits, vt))
+            routes.append(route)
     try:
         return pyvrp.Solution(data, routes)
     except (RuntimeError, ValueError):  # pragma: no cover - the same routes, fewer clients
