@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from solvers.routing import (
     RoutingClient,
     RoutingGroup,
@@ -70,12 +68,7 @@ class Encoder:
         # Required visits suit the router when time is loose (measured: PVRP); with opening
         # hours narrower than the shifts or breaks, PyVRP often fails to get feasible with
         # required clients, so must visits start optional there (capped prize).
-        lo = min((v.shift_start_s for v in p.vehicles), default=0)
-        hi = max((v.shift_end_s for v in p.vehicles), default=0)
-        open_days = m.open_ <= m.close
-        narrow = bool(np.any(open_days & ((m.open_ > lo) | (m.close < hi))))
-        self.soft = narrow or any(v.breaks or any(v.breaks_on(d) for d in range(m.T) if v.days[d])
-                                  for v in p.vehicles)
+        self.soft = m.windows_bind
         for d in range(m.T):
             sigs: dict[tuple, list[int]] = {}
             for v in m.day_vehicles[d]:

@@ -59,6 +59,7 @@ class Model:
     move_pen: int  # scaled
     move_pen_f: float
     hard_factor: float  # multiplies the excess penalties of the objective (ScheduleParams.hard_factor)
+    windows_bind: bool = False  # opening hours narrower than the shifts, or breaks (see below)
     pen_load: float = 0.0  # estimate penalty per unit of excess load
     pen_time: float = 0.0  # estimate penalty per second of excess shift time
 
@@ -164,6 +165,13 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
                else np.asarray(p.previous_weekday, dtype=np.int64))
     # penalties of the insertion estimates: one unit of excess load costs a depot radius per
     # average demand; one second of excess time costs 10x the cost of a second of travel
+    # opening hours bind when a window is narrower than the shifts or a vehicle has breaks:
+    # then the insertion estimates time the routes (Loads) and the router's encoding is soft
+    lo = min((v.shift_start_s for v in p.vehicles), default=0)
+    hi = max((v.shift_end_s for v in p.vehicles), default=0)
+    open_days = open_ <= close
+    windows_bind = bool(np.any(open_days & ((open_ > lo) | (close < hi)))) or any(
+        v.breaks or any(v.breaks_on(d) for d in range(T) if v.days[d]) for v in p.vehicles)
     dep_locs = sorted({v.depot for v in p.vehicles})
     radius = float(np.median(cost[np.ix_(dep_locs, np.arange(n))])) if n else 1.0
     pen_load = radius / max(float(demand.mean()) if n else 1.0, 1.0)
@@ -176,7 +184,7 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
                   day_vehicles=day_vehicles, demand=demand, avail=avail, open_=open_,
                   close=close, service=service, prev_wd=prev_wd,
                   move_pen=int(round(p.move_penalty * scale)), move_pen_f=float(p.move_penalty),
-                  hard_factor=params.hard_factor)
+                  hard_factor=params.hard_factor, windows_bind=windows_bind)
 
 
 def weekday_moved(m: Model, i: int, days: tuple[int, ...] | None) -> bool:

@@ -7,7 +7,11 @@ Objective (scaled integer cost units, see :class:`~solvers.schedule.model.Model`
     sum of route costs + prize of every required visit not planned + weekday-move penalties
     + hard_factor * (pen_load * load excess + pen_time * (travel + service) time excess)
 
-Time windows are ignored by the estimates; the exact timing happens at the end
+When opening hours bind (``Model.windows_bind``) the insertion estimates also time each route
+as the router does (earliest and latest service starts, breaks reserved at the end of the shift,
+late arrivals counted as time warp) and penalise the time warp an insertion adds, so that the
+first calendar fits the opening hours instead of packing days the router must then empty; the
+objective itself ignores windows, and the exact timing happens at the end
 (:mod:`solvers.schedule.finish`).
 """
 
@@ -66,7 +70,7 @@ def objective(m: Model, sol: Solution) -> int:
 
 
 class Loads:
-    """Per-route load bookkeeping for insertion estimates (time windows ignored)."""
+    """Per-route load bookkeeping for insertion estimates (routes timed when windows bind)."""
 
     def __init__(self, m: Model, sol: Solution, factor: float = 1.0) -> None:
         self.m = m
@@ -74,6 +78,11 @@ class Loads:
         self.factor = factor  # multiplies the excess penalties (large = nearly hard limits)
         self.time: dict[tuple[int, int], int] = {}
         self.load: dict[tuple[int, int], int] = {}
+        # when windows bind: per route the departure from each stop (depot first) after the
+        # earliest service start (late arrivals warp to the closing time, as in the router),
+        # and the latest arrival at each stop after it (depot last) that keeps the rest on time
+        self.depart: dict[tuple[int, int], np.ndarray] = {}
+        self.latest: dict[tuple[int, int], np.ndarray] = {}
         for key in sol.routes:
             self.refresh(key)
 
@@ -84,6 +93,50 @@ class Loads:
         locs = [dep, *r, dep]
         self.time[key] = int(m.dur[locs[:-1], locs[1:]].sum() + m.service[r].sum()) if r else 0
         self.load[key] = int(m.demand[r].sum()) if r else 0
+        if m.windows_bind:
+            self._time_route(key, r, dep)
+
+    def _time_route(self, key: tuple[int, int], r: list[int], dep: int) -> None:
+        m = self.m
+        v, d = key
+        sh = m.shifts[v][d]
+        if sh is None:
+            return
+        end = sh.end_s - sum(b[2] for b in sh.breaks)  # breaks reserved at the end, as the router
+        opn, cls, svc, dur = m.open_[:, d], m.close[:, d], m.service, m.dur
+        depart = [sh.start_s]
+        t, prev = sh.start_s, dep
+        for c in r:
+            t = min(max(t + int(dur[prev, c]), int(opn[c])), int(cls[c])) + int(svc[c])
+            depart.append(t)
+            prev = c
+        latest = [end]
+        nxt, lt = dep, end
+        for c in reversed(r):
+            lt = min(int(cls[c]), lt - int(dur[c, nxt]) - int(svc[c]))
+            latest.append(lt)
+            nxt = c
+        latest.reverse()  # latest[k]: latest service start at r[k]; latest[-1]: back at the depot
+        self.depart[key] = np.asarray(depart, dtype=np.int64)
+        self.latest[key] = np.asarray(latest, dtype=np.int64)
+
+    def _warp(self, i: int, key: tuple[int, int], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Time warp added by inserting ``i`` between ``a[k]`` and ``b[k]`` (per position ``k``):
+        ``i`` reached after its closing time, plus the lateness pushed onto ``b`` beyond its
+        latest start, less the lateness ``b`` had already."""
+        m = self.m
+        d = key[1]
+        dep_a, late_b = self.depart[key], self.latest[key]
+        arr = np.maximum(dep_a + m.dur[a, i], m.open_[i, d])
+        cl = int(m.close[i, d])
+        warp = np.maximum(arr - cl, 0)
+        arr_b = np.minimum(arr, cl) + m.service[i] + m.dur[i, b]
+        old_b = dep_a + m.dur[a, b]
+        if len(b) > 1:  # opening of the next stop (the depot, last, has none)
+            ob = m.open_[b[:-1], d]
+            arr_b[:-1] = np.maximum(arr_b[:-1], ob)
+            old_b[:-1] = np.maximum(old_b[:-1], ob)
+        return warp + np.maximum(arr_b - late_b, 0) - np.maximum(old_b - late_b, 0)
 
     def best_insertion(self, i: int, d: int) -> tuple[int, tuple[int, int] | None, int]:
         """Cheapest insertion of ``i`` on day ``d``: (cost delta + penalties, route key, position).
@@ -115,6 +168,8 @@ class Loads:
             dt = m.dur[a, i] + m.dur[i, b] - m.dur[a, b] + m.service[i]
             av = m.avail[v][d]
             over = np.maximum(self.time[key] + dt - av, 0) - max(self.time[key] - av, 0)
+            if m.windows_bind and key in self.depart:
+                over = over + np.maximum(self._warp(i, key, a, b), 0)
             tot = dc + self.factor * (pen + m.pen_time * over)
             k = int(np.argmin(tot))
             if tot[k] < best[0]:
