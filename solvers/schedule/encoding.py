@@ -122,11 +122,15 @@ class Encoder:
         copies: list[tuple[int, int]] = []
         groups: list[RoutingGroup] = []
         for i in range(m.n):
-            # a must visit is required by the router, unless the encoding is soft (after the
-            # router failed to find a feasible calendar): then it is optional with a prize just
-            # above the most its removal can save, so it is only dropped when it cannot fit
+            # a must visit is required by the router, unless the encoding is soft (opening hours
+            # bind, or the router failed to find a feasible calendar): then it is optional with
+            # its whole prize, the price the calendar's objective puts on a missing visit, so the
+            # router optimises that objective. (A prize capped just above the most its removal
+            # can save let the router drop it whenever that let others be routed a little
+            # cheaper: county territory 1, 5 s of routing from the first calendar: 60 736 ->
+            # 63 620 with one visit dropped, against 52 843 with every visit kept.)
             req = bool(m.must[i]) and not self.soft
-            pz = int(m.prize[i]) if not m.must[i] else int(m.prize_cap[i])
+            pz = int(m.prize[i])
             if m.grouped[i] and day_offset:
                 opts = sorted({q[0] for q in m.pats[i] if m.alive[i, q[0]]})
                 members = []

@@ -45,7 +45,6 @@ class Model:
     alone_reason: np.ndarray  # (n, T) object: None / 'opening_hours' / 'unreachable'
     prize: np.ndarray  # (n,) int64 scaled lam*value (capped)
     prize_f: np.ndarray  # (n,) float lam*value
-    prize_cap: np.ndarray  # (n,) int64 router prize of a must visit in the soft encoding
     must: np.ndarray  # (n,) bool: never worth giving up
     pats: list[list[tuple[int, ...]]]  # per customer: allowed patterns
     grouped: np.ndarray  # (n,) bool: single visit, day chosen by the router
@@ -152,7 +151,6 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
     fin = np.where(cost < COST_CAP, cost, 0)
     reach = np.maximum(fin[:n].max(axis=1), fin[:, :n].max(axis=0)) if n else np.zeros(0)
     must = prize > 2 * reach
-    prize_cap = np.minimum(prize, 2 * reach.astype(np.int64) + 1)
     pats = [list(dict.fromkeys(tuple(sorted(x)) for x in pp)) for pp in p.patterns]
     req = np.asarray(p.required, dtype=np.int64)
     grouped = np.zeros(n, dtype=bool)
@@ -179,7 +177,6 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
     pen_time = 10.0 * float(np.median(cost[fin] / dur[fin])) if fin.any() else 10.0
     return Model(p=p, n=n, T=T, H=H, pen_load=pen_load, pen_time=pen_time, cost=cost, cost_f=cost_f, scale=scale, dur=dur,
                   shifts=shifts, alive=alive, alone_reason=alone_reason, prize=prize,
-                  prize_cap=prize_cap,
                   prize_f=prize_f, must=must, pats=pats, grouped=grouped,
                   day_vehicles=day_vehicles, demand=demand, avail=avail, open_=open_,
                   close=close, service=service, prev_wd=prev_wd,
