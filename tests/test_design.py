@@ -126,8 +126,10 @@ def test_estimated_workload_adds_daily_trips_from_the_base(tmp_path):
     est = estimated_workload(ctx, Territories(slots, owner, "test"))
     for k, s in enumerate(slots):
         units = np.flatnonzero(owner == k)
-        stem = float(np.median(ctx.travel.soft.from_sources(np.array([s.base_loc]))[0, units]))
-        days_needed = min(20, int(ctx.work.visits[units].sum()))  # 7 visits: 7 days out
-        want = (ctx.work.total_s[units].sum() + days_needed * 2 * stem) / 3600
+        bt = ctx.travel.soft.from_sources(np.array([s.base_loc]))[0, units].astype(float)
+        visits = ctx.work.visits[units].astype(float)
+        per_day = max(visits.sum() / 20, 1.0)  # 7 visits in 20 days: one visit a day out
+        # each visit's share of the daily round trips from the base (Daganzo's 2r per route)
+        want = (ctx.work.total_s[units].sum() + (visits * 2 * bt).sum() / per_day) / 3600
         assert est[s.manager_id] == pytest.approx(want)
     assert est["M1"] > ctx.work.total_s[:3].sum() / 3600

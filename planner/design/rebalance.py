@@ -221,7 +221,9 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
 
 def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int] | None:
     """The slot with the most calendar hours (against its share) and its neighbour (sharing an
-    edge of the territory-design adjacency graph) with the fewest; ``None`` if it has none."""
+    edge of the territory-design adjacency graph) with the fewest among those whose calendars had
+    room (no visit left unplanned for shift or vehicle capacity; all neighbours if none had);
+    ``None`` if it has none."""
     rel, on = relative_hours(ctx, terr, cals)
     if on.sum() < 2:
         return None
@@ -232,7 +234,10 @@ def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int
     nbrs = [k for k in nbrs if k >= 0 and on[k]]
     if not nbrs:
         return None
-    return heavy, min(nbrs, key=lambda k: (rel[k], k))
+    # a neighbour whose shifts were full (capacity-unplanned visits, e.g. a week of leave) looks
+    # light in hours but has no room: the lightest neighbour with room, if there is one
+    room = [k for k in nbrs if not any(u.reason in CAPACITY_REASONS for u in cals[k][1].unplanned)]
+    return heavy, min(room or nbrs, key=lambda k: (rel[k], k))
 
 
 def _unplanned(cals: dict) -> int:

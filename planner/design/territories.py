@@ -15,7 +15,7 @@ import pandas as pd
 from planner.config.scenario import parse_clock
 from planner.design.availability import available_hours, row_days, shares
 from planner.design.context import Context, adjacency
-from solvers.common import Stop, SubsetTravel
+from solvers.common import UNREACHABLE, Stop, SubsetTravel
 from solvers.territory import TerritoryProblem, solve
 
 
@@ -117,7 +117,7 @@ def territory_count(ctx: Context) -> int:
 def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial: np.ndarray | None = None,
                        max_moved: float | None = None, move_weights: np.ndarray | None = None,
                        locked: dict[str, str] | None = None, workload_s: np.ndarray | None = None,
-                       time_share: float = 1.0) -> Territories:
+                       time_share: float = 1.0, calibrate: bool = True) -> Territories:
     """Balanced, compact, contiguous territories from :mod:`solvers.territory`.
 
     With ``initial`` (slot index per retailer, -1 for a new retailer) the previous plan is the
@@ -128,7 +128,9 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
     scenario's locks (``ctx.ds.locked``): the editor passes the planner's locks and edits too.
     ``workload_s`` replaces the design's workload estimate per retailer as the balanced workload
     (the calendar balance passes the calendars' own figures, :mod:`planner.design.rebalance`);
-    ``time_share`` scales the time limit.
+    ``time_share`` scales the time limit. A new design with centres at the managers' bases is
+    designed once more on the whole estimate, daily base trips included (``calibrate``,
+    :func:`calibrated_design`).
     """
     sc = ctx.loaded.scenario
     tc = sc.territories
@@ -261,7 +263,55 @@ def market_territories(ctx: Context, *, slots: list[Slot] | None = None, initial
         ("fixed centres at manager bases" if use_bases else "free centres") + ")"
     terr = Territories(slots, owner, method, details)
     terr.estimated_hours = estimated_workload(ctx, terr)
+    if use_bases and initial is None and workload_s is None and calibrate:
+        terr = calibrated_design(ctx, terr, time_share=time_share)
     return terr
+
+
+CALIBRATION_SHARE = 0.25
+"""Share of ``solver.territory_time_limit_s`` the calibrated re-design may use."""
+CALIBRATION_MOVED = 0.2
+"""Most of the retailers (share) the calibrated re-design may move."""
+
+
+def estimate_imbalance(ctx: Context, terr: Territories) -> float | None:
+    """Largest estimated workload (:func:`estimated_workload`) over the mean - 1 among the
+    managers' territories, each against its target share (``territories.balance_by``)."""
+    h = np.array([terr.estimated_hours.get(s.manager_id, 0.0) for s in terr.slots])
+    shares = owner_shares(ctx, terr.slots)
+    rel = h if shares is None else h / np.asarray(shares)
+    on = np.array([not s.vacant for s in terr.slots]) & (np.bincount(terr.owner[terr.owner >= 0],
+                                                                       minlength=len(terr.slots)) > 0)
+    if on.sum() < 2 or rel[on].mean() <= 0:
+        return None
+    return float(rel[on].max() / rel[on].mean() - 1.0)
+
+
+def calibrated_design(ctx: Context, terr: Territories, *, time_share: float = 1.0) -> Territories:
+    """``terr`` designed again on the whole estimate, daily trips from each owner's base
+    included (:func:`trip_seconds`, computed with ``terr``'s owners), when that estimate is out
+    of the tolerance: a retailer far from its owner's base costs its owner more than its service
+    and access. The re-design starts from ``terr`` (at most ``CALIBRATION_MOVED`` of the retailers
+    move) and is kept when its estimate, trips computed with its own owners, is better balanced.
+    ``terr.details["calibration"]`` says what was done."""
+    tol = float(ctx.loaded.scenario.territories.balance.get("workload", 0.03))
+    before = estimate_imbalance(ctx, terr)
+    info = {"imbalance_before": before, "imbalance_after": before, "applied": False, "moved_retailers": 0}
+    terr.details["calibration"] = info
+    if before is None or before <= tol:
+        return terr
+    w = np.asarray(ctx.work.total_s, dtype=float) + trip_seconds(ctx, terr)
+    new = market_territories(ctx, slots=list(terr.slots), initial=terr.owner, max_moved=CALIBRATION_MOVED,
+                             workload_s=w, time_share=CALIBRATION_SHARE * time_share, calibrate=False)
+    after = estimate_imbalance(ctx, new)
+    info["imbalance_candidate"] = after
+    if after is None or after >= before:
+        return terr
+    new.method = terr.method
+    new.details = {**terr.details, "calibration_levels": new.details.get("levels", []),
+                   "calibration": {**info, "imbalance_after": after, "applied": True,
+                                   "moved_retailers": int((new.owner != terr.owner).sum())}}
+    return new
 
 
 def match_owners(ctx: Context, owner: np.ndarray, slots: list[Slot], k: int, res) -> tuple[np.ndarray, list[Slot]]:
@@ -289,23 +339,34 @@ def match_owners(ctx: Context, owner: np.ndarray, slots: list[Slot], k: int, res
     return owner, [s for s in new_slots if s is not None] + [s for s in slots if id(s) not in used]
 
 
-def estimated_workload(ctx: Context, terr: Territories) -> dict[str, float]:
-    """Territory design's workload estimate per owner (hours): service + access + daily base trips
-    (on the owner's worked days: leave and whole-day duties deducted)."""
-    out = {}
-    wl = ctx.work.total_s
+def trip_seconds(ctx: Context, terr: Territories) -> np.ndarray:
+    """Per retailer: its visits' share of the daily trips between its owner's base and the
+    territory, ``visits_i * 2 * t(base, i) / C`` with ``C`` the owner's visits per worked day (at
+    least 1): the ``2 r`` per route of Daganzo's route-length approximation, which the design's
+    per-visit access time (the BHH tour between the stops) leaves out. It depends on the owner,
+    so the design balances it in a second pass (:func:`calibrated_design`); 0 for a retailer
+    without an owner."""
+    out = np.zeros(ctx.R)
     for k, s in enumerate(terr.slots):
-        n_work_days = worked_days(ctx, s)
         units = np.flatnonzero(terr.owner == k)
-        if not len(units):
-            out[s.manager_id] = 0.0
+        visits = ctx.work.visits[units].astype(float)
+        total = float(visits.sum())
+        if not len(units) or total <= 0:
             continue
+        per_day = max(total / max(worked_days(ctx, s), 1), 1.0)
         bt = ctx.travel.soft.from_sources(np.array([s.base_loc]))[0, units].astype(float)
-        routed = ctx.work.visits[units] > 0
-        stem = float(np.median(bt[routed])) if routed.any() else 0.0
-        days_needed = min(n_work_days, int(ctx.work.visits[units].sum()))
-        out[s.manager_id] = (float(wl[units].sum()) + days_needed * 2 * stem) / 3600.0
+        bt = np.where(bt < UNREACHABLE, bt, 0.0)
+        out[units] = visits * 2.0 * bt / per_day
     return out
+
+
+def estimated_workload(ctx: Context, terr: Territories) -> dict[str, float]:
+    """Territory design's workload estimate per owner (hours): service + access
+    (``ctx.work.total_s``) + the daily trips from and to the owner's base (:func:`trip_seconds`,
+    on the owner's worked days: leave and whole-day duties deducted)."""
+    wl = np.asarray(ctx.work.total_s, dtype=float) + trip_seconds(ctx, terr)
+    h = np.bincount(terr.owner[terr.owner >= 0], weights=wl[terr.owner >= 0], minlength=len(terr.slots)) / 3600.0
+    return {s.manager_id: float(h[k]) for k, s in enumerate(terr.slots)}
 
 
 def owner_days(ctx: Context, s: Slot):

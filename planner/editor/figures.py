@@ -3,9 +3,10 @@
 Per owner (manager or vacant position), as the territory design computes them
 (:func:`planner.design.territories.estimated_workload`, :func:`planner.plan.kpis.compute_kpis`):
 
-* ``workload_hours`` -- the estimated workload ``(sum w_i + D * 2 * stem) / 3600`` with ``w`` the
-  design's workload per retailer (service + access), ``D = min(days the owner works, visits)`` and
-  ``stem`` the median travel time from the base to its retailers visited in person;
+* ``workload_hours`` -- the estimated workload ``(sum w_i + 2 * sum v_i t_i / C) / 3600`` with
+  ``w`` the design's workload per retailer (service + access), ``v_i`` its visits in person,
+  ``t_i`` the travel time from the owner's base (0 if unreachable) and ``C = max(visits / days the
+  owner works, 1)``: each visit's share of the daily trips from the base;
 * ``deviation`` -- ``workload / mean - 1`` over the owners with retailers, against the scenario's
   balance tolerance (``territories.balance.workload``);
 * ``retailers``, ``key_customers``, ``visits_required``;
@@ -16,7 +17,7 @@ Per owner (manager or vacant position), as the territory design computes them
 
 How they stay cheap: the travel rows base -> every retailer are computed once per owner; the
 additive sums (retailers, key customers, visits, workload, weighted travel) are updated by the
-moved retailers only; the median, the radius and the contiguity are recomputed only for the
+moved retailers only; the radius and the contiguity are recomputed only for the
 territories an edit touches; the plan figures are sums over owners plus one percentile over the
 retailers' travel from their base. :meth:`Figures.rebuild` computes the same from scratch (the
 tests compare the two after random edit sequences).
@@ -37,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from planner.design.context import Context, adjacency
 from planner.design.territories import Slot, worked_days
+from solvers.common import UNREACHABLE
 
 REACH_LIMIT = 1e12  # travel times at or above this are unreachable (as compute_kpis filters them)
 
@@ -99,7 +101,7 @@ class Design:
                 self.rows[(s.manager_id, s.base_loc)] = row
 
 
-SUMS = ("n", "key", "visits", "wl", "wbt", "wreach", "sbt", "nreach")
+SUMS = ("n", "key", "visits", "wl", "wbt", "wreach", "sbt", "nreach", "vbt")
 
 
 class Figures:
@@ -120,7 +122,7 @@ class Figures:
         rows = np.vstack([d.row(s) for s in slots]) if slots else np.zeros((0, len(owner)))
         self.bt = rows[owner, np.arange(len(owner))] if len(owner) else np.zeros(0)
         self.sum = {k: np.zeros(M) for k in SUMS}
-        self.derived = {k: np.zeros(M) for k in ("stem", "rmax", "rp95", "parts", "beyond")}
+        self.derived = {k: np.zeros(M) for k in ("rmax", "rp95", "parts", "beyond")}
         self.add_retailers(np.arange(len(owner)), owner, +1)
         G = len(d.market_names)
         self.mcount = np.zeros((G, M), dtype=np.int64)
@@ -138,7 +140,8 @@ class Figures:
         for name, val in (("n", np.ones(len(idx))), ("key", d.key[idx].astype(float)),
                           ("visits", d.visits[idx].astype(float)), ("wl", w), ("wbt", np.where(reach, w * bt, 0.0)),
                           ("wreach", np.where(reach, w, 0.0)), ("sbt", np.where(reach, bt, 0.0)),
-                          ("nreach", reach.astype(float))):
+                          ("nreach", reach.astype(float)),
+                          ("vbt", np.where(bt < UNREACHABLE, d.visits[idx] * bt, 0.0))):
             np.add.at(s[name], slots_of, sign * val)
 
     def resize(self, M: int) -> None:
@@ -186,8 +189,6 @@ class Figures:
         d, der = self.d, self.derived
         units = np.flatnonzero(self.owner == k)
         bt = self.bt[units]
-        routed = d.routed[units]
-        der["stem"][k] = float(np.median(bt[routed])) if routed.any() else 0.0
         reach = bt[bt < REACH_LIMIT]
         der["rmax"][k] = float(reach.max()) if len(reach) else np.nan
         der["rp95"][k] = float(np.percentile(reach, 95)) if len(reach) else np.nan
@@ -200,10 +201,10 @@ class Figures:
 
     # -- outputs -------------------------------------------------------------------------------
     def hours(self) -> np.ndarray:
-        s, der = self.sum, self.derived
+        s = self.sum
         worked = np.array([self.d.days_of(x) for x in self.slots], dtype=float)
-        days = np.minimum(worked, np.rint(s["visits"]))
-        return np.where(s["n"] > 0.5, (s["wl"] + days * 2.0 * der["stem"]) / 3600.0, 0.0)
+        per_day = np.maximum(s["visits"] / np.maximum(worked, 1.0), 1.0)
+        return np.where(s["n"] > 0.5, (s["wl"] + 2.0 * s["vbt"] / per_day) / 3600.0, 0.0)
 
     def managers(self) -> list[dict]:
         s, der = self.sum, self.derived

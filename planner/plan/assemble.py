@@ -265,7 +265,8 @@ def plan_kpis(ctx: Context, plan: Plan, terr: Territories) -> dict:
     return compute_kpis(plan, retailers=ctx.ds.retailers, required=required, routed=routed,
                         key_classes=set(sc.key_class_set), base_travel_s=base_travel,
                         workload_s=ctx.work.total_s, estimated_hours=terr.estimated_hours or None,
-                        adjacency=adjacency(ctx), **team_kpi_inputs(ctx, terr))
+                        adjacency=adjacency(ctx), balance_by=sc.territories.balance_by,
+                        **team_kpi_inputs(ctx, terr))
 
 
 def team_kpi_inputs(ctx: Context, terr: Territories) -> dict:

@@ -2,7 +2,9 @@
 
 Global keys (``kpis["global"]``)::
 
-    imbalance               max manager workload / mean - 1 (workload = service + travel hours)
+    imbalance               max manager workload / mean - 1 (workload = service + travel hours;
+                            per available hour when ``balance_by`` is available_time)
+    balance_by              equal | available_time: what imbalance measures against
     travel_share            travel / (travel + service), over all routes
     frequency_compliance    per class: planned visits / required visits (remote classes: contacts)
     key_frequency_compliance  the same over the key classes together
@@ -13,8 +15,8 @@ Global keys (``kpis["global"]``)::
     compactness_min         workload-weighted mean travel time base -> retailer (minutes)
     service_radius_p95_min  95th percentile of travel time base -> retailer (minutes)
     workload_cv             coefficient of variation of manager workload
-    design_imbalance        the same as imbalance for the workload measure territory design balances
-                            (service + estimated access time per visit), before routing
+    design_imbalance        the same as imbalance for the design's workload estimate (service +
+                            estimated access time per visit + daily trips from the base), before routing
     non_contiguous_territories  territories in more than one piece on the adjacency graph
 
     remote_contacts         contacts required (mode remote classes' visits, remote_per_cycle)
@@ -31,8 +33,8 @@ visits), key_customers, sales_volume, visits, visits_required, unplanned_visits,
 contacts_unplanned, service_hours (visits and planned contacts), travel_hours, wait_hours,
 workload_hours, travel_share, workload_vs_mean (a specialist: against its team's specialists),
 days_worked, max_day_hours, available_hours, leave_days, duty_hours; managers only:
-compactness_min, service_radius_max_min, service_radius_p95_min, designed_workload_hours (the
-balanced measure), estimated_workload_hours (the design's estimate including daily trips from the
+compactness_min, service_radius_max_min, service_radius_p95_min, designed_workload_hours (service
+and access per visit), estimated_workload_hours (the design's estimate including daily trips from the
 base on the manager's worked days), parts (connected pieces).
 """
 
@@ -53,7 +55,7 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
                  workload_s: np.ndarray | None = None, estimated_hours: dict[str, float] | None = None,
                  adjacency: np.ndarray | None = None, contacts_required: dict[str, int] | None = None,
                  specialist_required: dict[str, int] | None = None,
-                 availability: dict[str, dict] | None = None) -> dict:
+                 availability: dict[str, dict] | None = None, balance_by: str = "equal") -> dict:
     """KPIs of ``plan``.
 
     Parameters
@@ -77,6 +79,10 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         Per class: contacts and specialist visits required in the horizon (default none).
     availability:
         Per manager or specialist: ``available_hours``, ``leave_days``, ``duty_hours``.
+    balance_by:
+        ``territories.balance_by``: with ``available_time`` (and ``availability``) each manager's
+        workload is measured against its share of the available hours (``imbalance``,
+        ``workload_vs_mean``), as the territories were balanced; ``equal``: the hours themselves.
     """
     r = retailers.set_index("retailer_id")
     a = plan.assignments.copy()
@@ -176,10 +182,13 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
     mgrs = [m for m in mgr_rows if m["role"] == "manager"]
     specs = [m for m in mgr_rows if m["role"] == "specialist"]
     work = np.array([m["workload_hours"] for m in mgrs], dtype=float)
+    by_time = balance_by == "available_time" and all(m.get("available_hours", 0) > 0 for m in mgrs)
+    if by_time:  # workload per available hour: a manager with leave is balanced on a smaller share
+        work = work / np.array([m["available_hours"] for m in mgrs], dtype=float)
     active = work[work > 0] if (work > 0).any() else work
     mean = float(active.mean()) if len(active) else 0.0
-    for m in mgrs:
-        m["workload_vs_mean"] = (m["workload_hours"] / mean - 1.0) if mean > 0 else None
+    for m, w in zip(mgrs, work, strict=True):
+        m["workload_vs_mean"] = (float(w) / mean - 1.0) if mean > 0 else None
     spec_imbalance = specialist_balance(specs)
     travel_h = float(sum(m["travel_hours"] for m in mgrs))
     service_h = float(sum(m["service_hours"] for m in mgrs))
@@ -189,6 +198,7 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
     keys = a[a["key"]]
     g = {
         "imbalance": (float(active.max()) / mean - 1.0) if mean > 0 else None,
+        "balance_by": "available_time" if by_time else "equal",
         "travel_share": _ratio(travel_h, travel_h + service_h),
         "frequency_compliance": comp,
         "key_frequency_compliance": _ratio(keys["planned"].sum(), keys["required"].sum()),
@@ -226,7 +236,9 @@ def compute_kpis(plan: Plan, *, retailers: pd.DataFrame, required: dict[str, int
         g["leave_days"] = int(sum(m.get("leave_days", 0) for m in mgr_rows))
         g["duty_hours"] = float(sum(m.get("duty_hours", 0.0) for m in mgr_rows))
     if wl_by_id is not None:
-        dw = np.array([m["designed_workload_hours"] for m in mgrs if m["retailers"] > 0])
+        # the whole estimate (daily trips from the base included) where the territories have it
+        col = "estimated_workload_hours" if all("estimated_workload_hours" in m for m in mgrs) else "designed_workload_hours"
+        dw = np.array([m[col] for m in mgrs if m["retailers"] > 0])
         g["design_imbalance"] = float(dw.max() / dw.mean() - 1.0) if len(dw) and dw.mean() > 0 else None
     if adjacency is not None:
         g["non_contiguous_territories"] = int(sum(1 for m in mgrs if m.get("parts", 0) > 1))
@@ -307,6 +319,8 @@ def solver_section(terr, calendars: dict, *, schedule_method: str, schedule_runt
         tsec["assigned_by"] = dict(details["assigned_by"])
     if "calendar_balance" in details:
         tsec["calendar_balance"] = dict(details["calendar_balance"])
+    if "calibration" in details:
+        tsec["calibration"] = dict(details["calibration"])
     managers = []
     for k, (_units, res) in sorted(calendars.items()):
         st = res.stats

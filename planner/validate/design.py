@@ -24,9 +24,10 @@ Hammersley travel per stop, ``0.7124 / sqrt(rho_i)`` metres converted to seconds
 * times ``territories.access_factor``.
 
 ``designed_workload_hours`` of a territory is ``sum w_i / 3600``; ``compactness_min`` weights the
-base-to-retailer travel times by ``w_i``. The **estimated workload** of a territory adds daily
-trips from the base: ``(sum w_i + D * 2 * median(base travel to its retailers visited in
-person)) / 3600`` with ``D = min(working days, sum visits_i)`` (0 for an empty territory).
+base-to-retailer travel times by ``w_i``. The **estimated workload** of a territory adds each
+visit's share of the daily trips from the base: ``(sum w_i + sum visits_i * 2 * t_i / C) / 3600``
+with ``t_i`` the base's travel time to retailer ``i`` (0 if unreachable) and ``C = max(sum visits_i /
+working days, 1)`` (0 for an empty territory).
 
 Adjacency
 ---------
@@ -98,16 +99,22 @@ def workload_estimate(*, xy: np.ndarray, required: np.ndarray, routed: np.ndarra
 
 
 def estimated_hours(w: np.ndarray, visits: np.ndarray, base_travel_s: np.ndarray, working_days: int) -> float:
-    """Estimated workload of one territory (hours): its ``w`` plus daily round trips from the base.
+    """Estimated workload of one territory (hours): its ``w`` plus each visit's share of the daily
+    round trips from the base, ``visits_i * 2 * t_i / C`` with ``C = max(sum visits / working
+    days, 1)`` (unreachable retailers: no trip).
 
     ``w``, ``visits`` and ``base_travel_s`` hold the territory's retailers only.
     """
     if not len(w):
         return 0.0
-    in_person = visits > 0
-    stem = float(np.median(base_travel_s[in_person])) if in_person.any() else 0.0
-    days = min(working_days, int(visits.sum()))
-    return (float(w.sum()) + days * 2.0 * stem) / 3600.0
+    visits = np.asarray(visits, dtype=float)
+    total = float(visits.sum())
+    trips = 0.0
+    if total > 0:
+        per_day = max(total / max(working_days, 1), 1.0)
+        bt = np.where(base_travel_s < UNREACHABLE, base_travel_s, 0.0)
+        trips = float((visits * 2.0 * bt).sum()) / per_day
+    return (float(w.sum()) + trips) / 3600.0
 
 
 def _edges_u_lt_v(pairs: np.ndarray, n: int) -> np.ndarray:

@@ -15,17 +15,18 @@ Per manager (rows of ``managers.csv``, in order): ``retailers``, ``key_customers
 ``w``, minutes), ``service_radius_max_min``, ``service_radius_p95_min`` (numpy's linear
 percentile), ``designed_workload_hours`` (sum of ``w``), ``estimated_workload_hours``, ``parts``
 (see :mod:`planner.validate.design`), ``workload_vs_mean`` (workload / mean - 1, the mean over
-managers with work, or over all when nobody has work).
+managers with work, or over all when nobody has work; with ``territories.balance_by:
+available_time`` and every manager's available hours known, workload per available hour).
 
-Global: ``imbalance`` (max / mean - 1 of the same workloads), ``workload_cv`` (population std /
-mean), ``travel_share``, ``frequency_compliance`` per class and ``key_frequency_compliance``
+Global: ``imbalance`` (max / mean - 1 of the same workloads), ``balance_by`` (which of the two),
+``workload_cv`` (population std / mean), ``travel_share``, ``frequency_compliance`` per class and ``key_frequency_compliance``
 (planned / required over the assigned retailers; a remote class counts every contact as made;
 ``None`` when nothing is required), ``unplanned_visits``, ``unplanned_by_reason``,
 ``travel_hours``, ``service_hours``, ``workload_hours``, ``wait_hours``, ``visits_planned``,
 ``visits_required``, ``remote_contacts``, ``retailers``, ``managers``, ``routes``
 (``routes.geojson`` features), ``compactness_min`` (pooled over managers),
-``service_radius_p95_min`` (pooled), ``design_imbalance`` (max / mean - 1 of the designed
-workload over managers with retailers), ``non_contiguous_territories`` (territories in more than
+``service_radius_p95_min`` (pooled), ``design_imbalance`` (max / mean - 1 of the estimated
+workload, the designed one where it is not known, over managers with retailers), ``non_contiguous_territories`` (territories in more than
 one part). Base travel times use the soft travel model (as territory design does).
 
 Since contacts, specialists, leave and duties (plans with ``contacts.csv``): the managers'
@@ -187,10 +188,14 @@ def recompute(files: PlanFiles, inp: Inputs, managers: dict[str, Manager], owner
     mgrs = [x for x in rows if x.get("role", "manager") == "manager"]
     specs = [x for x in rows if x.get("role") == "specialist"]
     work = np.array([x["workload_hours"] for x in mgrs], dtype=float)
+    by_time = (inp.loaded.scenario.territories.balance_by == "available_time"
+               and all(x.get("available_hours", 0) > 0 for x in mgrs))
+    if by_time:  # hours per available hour
+        work = work / np.array([x["available_hours"] for x in mgrs], dtype=float)
     active = work[work > 0] if (work > 0).any() else work
     mean = float(active.mean()) if len(active) else 0.0
-    for x in mgrs:
-        x["workload_vs_mean"] = x["workload_hours"] / mean - 1.0 if mean > 0 else None
+    for x, wk in zip(mgrs, work, strict=True):
+        x["workload_vs_mean"] = float(wk) / mean - 1.0 if mean > 0 else None
     worst = None
     for tm in sorted({x["team"] for x in specs}):  # specialists against their team's specialists
         group = [x for x in specs if x["team"] == tm]
@@ -210,10 +215,12 @@ def recompute(files: PlanFiles, inp: Inputs, managers: dict[str, Manager], owner
                       if kind == "regular")
     t_all = np.concatenate(pooled_t) if pooled_t else np.zeros(0)
     w_all = np.concatenate(pooled_w) if pooled_w else np.zeros(0)
-    designed = np.array([x["designed_workload_hours"] for x in mgrs if x["retailers"] > 0])
+    col = "estimated_workload_hours" if all("estimated_workload_hours" in x for x in mgrs) else "designed_workload_hours"
+    designed = np.array([x[col] for x in mgrs if x["retailers"] > 0])
     manager_ids = {x["manager_id"] for x in mgrs}
     g = {
         "imbalance": float(active.max()) / mean - 1.0 if mean > 0 else None,
+        "balance_by": "available_time" if by_time else "equal",
         "travel_share": _ratio(travel_h, travel_h + service_h),
         "frequency_compliance": compliance,
         "key_frequency_compliance": _ratio(planned[assigned & key].sum(), required[assigned & key].sum()),
