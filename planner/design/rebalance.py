@@ -221,9 +221,9 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
 
 def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int] | None:
     """The slot with the most calendar hours (against its share) and its neighbour (sharing an
-    edge of the territory-design adjacency graph) with the fewest among those whose calendars had
-    room (no visit left unplanned for shift or vehicle capacity; all neighbours if none had);
-    ``None`` if it has none."""
+    edge of the territory-design adjacency graph) with the least calendar workload
+    (:func:`calendar_workload`: hours plus the visits its calendar could not fit, against its
+    share); ``None`` if it has none."""
     rel, on = relative_hours(ctx, terr, cals)
     if on.sum() < 2:
         return None
@@ -234,10 +234,15 @@ def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int
     nbrs = [k for k in nbrs if k >= 0 and on[k]]
     if not nbrs:
         return None
-    # a neighbour whose shifts were full (capacity-unplanned visits, e.g. a week of leave) looks
-    # light in hours but has no room: the lightest neighbour with room, if there is one
-    room = [k for k in nbrs if not any(u.reason in CAPACITY_REASONS for u in cals[k][1].unplanned)]
-    return heavy, min(room or nbrs, key=lambda k: (rel[k], k))
+    # the neighbour with the least workload as the re-design balances it (calendar_workload:
+    # visits its shifts had no room for count, twice): a neighbour on leave works few hours but
+    # has no room for more
+    load = np.bincount(terr.owner[terr.owner >= 0], weights=calendar_workload(ctx, terr, cals)[terr.owner >= 0],
+                       minlength=len(terr.slots))
+    shares = owner_shares(ctx, terr.slots)
+    if shares is not None:
+        load = load / np.asarray(shares)
+    return heavy, min(nbrs, key=lambda k: (load[k], k))
 
 
 def _unplanned(cals: dict) -> int:
