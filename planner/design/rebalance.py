@@ -23,8 +23,9 @@ sparse roads, clustered shops). After the calendars, this step:
    a time-limited solve, ``UNPLANNED_SLACK``);
 4. repeats 1-3 from the kept plan, at most ``MAX_PASSES`` times, until the imbalance is within
    the tolerance or a pass is not kept (then the last kept plan stays, the first one if none);
-   after the first pass only the heaviest territory and its lightest neighbour are designed
-   again (:func:`heaviest_pair`; every other retailer locked to its owner), so a later pass
+   after the first pass only the heaviest territory (in hours) and its neighbour with the least
+   calendar workload (hours plus the visits its shifts could not fit) are designed again
+   (:func:`heaviest_pair`; every other retailer locked to its owner), so a later pass
    solves two calendars again, not all of them.
 
 ``kpis.json`` -> ``solver.territories.calendar_balance`` reports what was done (``passes``: each
@@ -63,7 +64,7 @@ imbalance of the hours worked."""
 CAPACITY_REASONS = ("shift_capacity", "vehicle_capacity")
 MAX_PASSES = 4
 """Re-balancing passes at most: the first designs all the territories again, each later one only
-the heaviest territory and its lightest neighbour (two calendars to solve again); a pass is kept
+the heaviest territory and its least loaded neighbour (two calendars to solve again); a pass is kept
 only if it lowers the imbalance without more unplanned visits than the first calendars had
 (+ ``UNPLANNED_SLACK``), and the first pass not kept ends the balance."""
 
@@ -167,7 +168,7 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
     reason = "the re-balanced calendars were not better; the first plan is kept"
     for n_pass in range(MAX_PASSES):
         pair = None
-        if n_pass > 0:  # after the first pass: the heaviest territory and its lightest neighbour only
+        if n_pass > 0:  # after the first pass: the heaviest territory and its least loaded neighbour only
             pair = heaviest_pair(ctx, cur_terr, cur_cals)
             if pair is None:
                 break
