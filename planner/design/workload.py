@@ -11,7 +11,10 @@ density ``rho``. We estimate the local density of *visits per working day* aroun
 (from its 12 nearest neighbours) and convert the per-stop distance to time with the travel
 model's seconds-per-metre, calibrated on sampled pairs of retailers (road network) or the
 scenario's circuity and speed (straight line). ``territories.access_factor`` rescales the
-estimate; after scheduling, the run reports estimated against actual workload per manager.
+estimate. The daily trips between a manager's base and the territory depend on the owner, so they
+are not in ``w_i``: :func:`planner.design.territories.trip_seconds` adds them per owner (and the
+new design is balanced once more with them, :func:`planner.design.territories.calibrated_design`);
+after scheduling, the run reports estimated against actual workload per manager.
 Contacts (phone, messaging) take their time at the desk and no access time: a ``mode: remote``
 class's required visits at the retailer's service time, a visited class's ``remote_per_cycle``
 (scaled to the horizon) at ``remote_min``. Specialists' visits are not in the estimate: the
