@@ -371,27 +371,3 @@ def test_reports_show_specialists_contacts_and_duties(team_plan: Path) -> None:
     sheet = (team_plan / "sheets" / "M1.html").read_text(encoding="utf-8")
     assert sheet.count('data-contact="C1"') + sheet.count('data-contact="C2"') == 2  # the call list
     assert (team_plan / "sheets" / "S1.html").exists()
-
-
-def test_leave_days_count_as_no_room_in_the_calendar_balance(tmp_path) -> None:
-    """The engine calls a visit on a day nobody works ``unreachable``; the calendar balance
-    counts it with the visits the shifts had no room for (twice), as the plan reports it
-    (``shift_capacity``)."""
-    from planner.design.context import prepare
-    from planner.design.rebalance import days_off, no_room
-    from planner.design.territories import manager_slots
-    from solvers.schedule.problem import Unplanned
-
-    s = write_scenario(tmp_path / "in", scenario=TEAM_SCENARIO, retailers=TEAM_RETAILERS, managers=TEAM_MANAGERS)
-    ctx = prepare(load_scenario(s))
-    slots = {x.manager_id: x for x in manager_slots(ctx)}
-    tuesday = next(d for d, day in enumerate(ctx.days) if str(day.date) == "2027-01-05")
-    assert days_off(ctx, slots["M2"]) == {tuesday} and days_off(ctx, slots["M1"]) == set()
-    off = days_off(ctx, slots["M2"])
-
-    def u(reason: str, day: int | None) -> Unplanned:
-        return Unplanned(customer=0, day=day, reason=reason, message="")
-
-    assert no_room(u("unreachable", tuesday), off) and not no_room(u("unreachable", tuesday + 1), off)
-    assert no_room(u("shift_capacity", None), set()) and no_room(u("vehicle_capacity", 3), set())
-    assert not no_room(u("opening_hours", tuesday), off) and not no_room(u("unreachable", None), off)
