@@ -100,7 +100,7 @@ def _stand_in_passes(monkeypatch, figures: dict):
     monkeypatch.setattr(rb, "calendar_imbalance", lambda ctx, terr, cals: figures[cals.tag][0])
     monkeypatch.setattr(rb, "_unplanned", lambda cals: figures[cals.tag][1])
     monkeypatch.setattr(rb, "calendar_workload", lambda ctx, terr, cals: np.ones(6))
-    monkeypatch.setattr(rb, "heaviest_pair", lambda ctx, terr, cals: (0, 1))
+    monkeypatch.setattr(rb, "heaviest_pair", lambda ctx, terr, cals, workload=None: (0, 1))
     designs = iter([np.array([0, 0, 0, 1, 1, 1]), np.array([0, 0, 1, 1, 1, 1]), np.array([0, 1, 1, 1, 1, 1])])
 
     def design(ctx, *, slots, initial, max_moved, workload_s, time_share, locked):

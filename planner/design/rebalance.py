@@ -43,7 +43,7 @@ import numpy as np
 from planner.design.calendars import calendar_days
 from planner.design.context import Context, adjacency
 from planner.design.policy import is_routed, required_visits
-from planner.design.territories import Territories, market_territories, owner_shares
+from planner.design.territories import Territories, largest_over_mean, market_territories, per_share
 from planner.design.workload import mixed_contact_seconds
 
 MAX_MOVED = 0.2
@@ -100,20 +100,14 @@ def relative_hours(ctx: Context, terr: Territories, cals: dict) -> tuple[np.ndar
     """Per slot: its workload (calendar hours and contacts' desk time, as ``kpis.json`` counts it)
     over its target share (``territories.balance_by``; the hours themselves for equal shares), and
     whether it counts (a manager's territory with a calendar, vacant positions aside)."""
-    hours = calendar_hours(terr, cals, contact_seconds(ctx))
-    shares = owner_shares(ctx, terr.slots)
-    rel = hours if shares is None else hours / np.asarray(shares)
+    rel = per_share(ctx, terr.slots, calendar_hours(terr, cals, contact_seconds(ctx)))
     return rel, np.array([not s.vacant for s in terr.slots]) & ~np.isnan(rel)
 
 
 def calendar_imbalance(ctx: Context, terr: Territories, cals: dict) -> float | None:
     """Largest workload over the mean - 1 among the managers' territories, each against its target
     share (:func:`relative_hours`)."""
-    rel, on = relative_hours(ctx, terr, cals)
-    if on.sum() < 2:
-        return None
-    mean = float(rel[on].mean())
-    return float(rel[on].max() / mean - 1.0) if mean > 0 else None
+    return largest_over_mean(*relative_hours(ctx, terr, cals))
 
 
 def calendar_workload(ctx: Context, terr: Territories, cals: dict) -> np.ndarray:
@@ -172,14 +166,14 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
     reason = "the re-balanced calendars were not better; the first plan is kept"
     for n_pass in range(MAX_PASSES):
         pair = None
+        w = calendar_workload(ctx, cur_terr, cur_cals)
         if n_pass > 0:  # after the first pass: the heaviest territory and its least loaded neighbour only
-            pair = heaviest_pair(ctx, cur_terr, cur_cals)
+            pair = heaviest_pair(ctx, cur_terr, cur_cals, workload=w)
             if pair is None:
                 break
         ctx.progress.step(f"Balancing the territories on the calendars' hours (imbalance {100 * cur:.1f} %)"
                           + ("" if pair is None else
                              f": {cur_terr.slots[pair[0]].manager_id} and {cur_terr.slots[pair[1]].manager_id}"))
-        w = calendar_workload(ctx, cur_terr, cur_cals)
         locked = None
         if pair is not None:
             rid = ctx.ds.retailers["retailer_id"].to_numpy()
@@ -224,11 +218,13 @@ def balance_calendars(ctx: Context, terr: Territories, cals: dict,
     return cur_terr, cur_cals, info
 
 
-def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int] | None:
+def heaviest_pair(ctx: Context, terr: Territories, cals: dict,
+                  workload: np.ndarray | None = None) -> tuple[int, int] | None:
     """The slot with the most calendar hours (against its share) and its neighbour (sharing an
     edge of the territory-design adjacency graph) with the least calendar workload
     (:func:`calendar_workload`: hours plus the visits its calendar could not fit, against its
-    share); ``None`` if it has none."""
+    share; ``workload``: :func:`calendar_workload` when already computed); ``None`` if it has
+    none."""
     rel, on = relative_hours(ctx, terr, cals)
     if on.sum() < 2:
         return None
@@ -242,11 +238,9 @@ def heaviest_pair(ctx: Context, terr: Territories, cals: dict) -> tuple[int, int
     # the neighbour with the least workload as the re-design balances it (calendar_workload:
     # visits its shifts had no room for count, twice): a neighbour on leave works few hours but
     # has no room for more
-    load = np.bincount(terr.owner[terr.owner >= 0], weights=calendar_workload(ctx, terr, cals)[terr.owner >= 0],
-                       minlength=len(terr.slots))
-    shares = owner_shares(ctx, terr.slots)
-    if shares is not None:
-        load = load / np.asarray(shares)
+    w = calendar_workload(ctx, terr, cals) if workload is None else workload
+    own = terr.owner >= 0
+    load = per_share(ctx, terr.slots, np.bincount(terr.owner[own], weights=w[own], minlength=len(terr.slots)))
     return heavy, min(nbrs, key=lambda k: (load[k], k))
 
 

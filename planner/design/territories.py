@@ -274,17 +274,29 @@ CALIBRATION_MOVED = 0.2
 """Most of the retailers (share) the calibrated re-design may move."""
 
 
+def per_share(ctx: Context, slots: list[Slot], values: np.ndarray) -> np.ndarray:
+    """Per slot: ``values`` over its target share (``territories.balance_by``); the values
+    themselves for equal shares."""
+    shares = owner_shares(ctx, slots)
+    values = np.asarray(values, dtype=float)
+    return values if shares is None else values / np.asarray(shares)
+
+
+def largest_over_mean(rel: np.ndarray, on: np.ndarray) -> float | None:
+    """``max / mean - 1`` of ``rel`` over the slots ``on`` (``None``: fewer than two, or no work)."""
+    if on.sum() < 2:
+        return None
+    mean = float(rel[on].mean())
+    return float(rel[on].max() / mean - 1.0) if mean > 0 else None
+
+
 def estimate_imbalance(ctx: Context, terr: Territories) -> float | None:
     """Largest estimated workload (:func:`estimated_workload`) over the mean - 1 among the
     managers' territories, each against its target share (``territories.balance_by``)."""
-    h = np.array([terr.estimated_hours.get(s.manager_id, 0.0) for s in terr.slots])
-    shares = owner_shares(ctx, terr.slots)
-    rel = h if shares is None else h / np.asarray(shares)
+    rel = per_share(ctx, terr.slots, [terr.estimated_hours.get(s.manager_id, 0.0) for s in terr.slots])
     on = np.array([not s.vacant for s in terr.slots]) & (np.bincount(terr.owner[terr.owner >= 0],
                                                                        minlength=len(terr.slots)) > 0)
-    if on.sum() < 2 or rel[on].mean() <= 0:
-        return None
-    return float(rel[on].max() / rel[on].mean() - 1.0)
+    return largest_over_mean(rel, on)
 
 
 def calibrated_design(ctx: Context, terr: Territories, *, time_share: float = 1.0) -> Territories:

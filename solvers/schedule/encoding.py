@@ -66,8 +66,8 @@ class Encoder:
             dims.append("visits")
         self.dims = tuple(dims)
         # Required visits suit the router when time is loose (measured: PVRP); with opening
-        # hours narrower than the shifts or breaks, PyVRP often fails to get feasible with
-        # required clients, so must visits start optional there (capped prize).
+        # hours narrower than the shifts or breaks (Model.windows_bind), PyVRP often fails to get
+        # feasible with required clients, so must visits start optional there (whole prize).
         self.soft = m.windows_bind
         for d in range(m.T):
             sigs: dict[tuple, list[int]] = {}

@@ -58,7 +58,7 @@ class Model:
     move_pen: int  # scaled
     move_pen_f: float
     hard_factor: float  # multiplies the excess penalties of the objective (ScheduleParams.hard_factor)
-    windows_bind: bool = False  # opening hours narrower than the shifts, or breaks (see below)
+    windows_bind: bool = False  # opening hours narrower than the shifts, or breaks
     pen_load: float = 0.0  # estimate penalty per unit of excess load
     pen_time: float = 0.0  # estimate penalty per second of excess shift time
 
@@ -161,8 +161,6 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
                 grouped[i] = len(days) > 1
     prev_wd = (np.full(n, -1, dtype=np.int64) if p.previous_weekday is None
                else np.asarray(p.previous_weekday, dtype=np.int64))
-    # penalties of the insertion estimates: one unit of excess load costs a depot radius per
-    # average demand; one second of excess time costs 10x the cost of a second of travel
     # opening hours bind when a window is narrower than the shifts or a vehicle has breaks:
     # then the insertion estimates time the routes (Loads) and the router's encoding is soft
     lo = min((v.shift_start_s for v in p.vehicles), default=0)
@@ -170,6 +168,8 @@ def build_model(p: ScheduleProblem, params: ScheduleParams) -> Model:
     open_days = open_ <= close
     windows_bind = bool(np.any(open_days & ((open_ > lo) | (close < hi)))) or any(
         v.breaks or any(v.breaks_on(d) for d in range(T) if v.days[d]) for v in p.vehicles)
+    # penalties of the insertion estimates: one unit of excess load costs a depot radius per
+    # average demand; one second of excess time costs 10x the cost of a second of travel
     dep_locs = sorted({v.depot for v in p.vehicles})
     radius = float(np.median(cost[np.ix_(dep_locs, np.arange(n))])) if n else 1.0
     pen_load = radius / max(float(demand.mean()) if n else 1.0, 1.0)

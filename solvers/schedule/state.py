@@ -78,9 +78,10 @@ class Loads:
         self.factor = factor  # multiplies the excess penalties (large = nearly hard limits)
         self.time: dict[tuple[int, int], int] = {}
         self.load: dict[tuple[int, int], int] = {}
-        # when windows bind: per route the departure from each stop (depot first) after the
-        # earliest service start (late arrivals warp to the closing time, as in the router),
-        # and the latest arrival at each stop after it (depot last) that keeps the rest on time
+        # when windows bind, per route: the departure from each stop (the depot first) after the
+        # earliest service start (late arrivals warp to the closing time, as in the router), and
+        # the latest service start at each stop that keeps the rest on time (the latest return
+        # to the depot last)
         self.depart: dict[tuple[int, int], np.ndarray] = {}
         self.latest: dict[tuple[int, int], np.ndarray] = {}
         for key in sol.routes:
